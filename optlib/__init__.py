@@ -1,0 +1,29 @@
+"""optlib: the optimizers of "How deep-learning optimizers work", in NumPy.
+
+Every optimizer speaks torch.optim's language (class names, keyword names, defaults, update
+semantics) and updates a list of NumPy arrays in place::
+
+    import numpy as np
+    from optlib import SGD
+
+    theta = np.array([1.0, -2.0])
+    opt = SGD([theta], lr=0.1)
+    opt.step([2 * theta])          # gradient of |theta|^2
+
+Modules, each with one job (the import graph flows from figures and widgets down to optimizers):
+
+* ``optlib.optimizer``: the base class (checks, in-place updates, checkpoints);
+* one module per optimizer (``optlib.sgd``, ...);
+* ``optlib.surfaces``: 2-D test functions with analytic gradients and known minima;
+* ``optlib.losses`` and ``optlib.gradcheck``: loss functions and a finite-difference checker;
+* ``optlib.trajectory``: run an optimizer on a surface, stopping cleanly at divergence;
+* ``optlib.plots``: contour and loss figures, one colour per optimizer;
+* ``optlib.explorers``: live ipywidgets explorers and their kernel-free website form;
+* ``optlib.source``: show optlib's own source in a chapter.
+"""
+
+from .optimizer import Optimizer
+from .sgd import SGD
+
+__all__ = ["Optimizer", "SGD"]
+__version__ = "0.1.0"
