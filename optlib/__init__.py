@@ -27,3 +27,6 @@ from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD"]
 __version__ = "0.1.0"
+
+# The book's toolkit, as submodules: optlib.surfaces.quadratic(...), optlib.trajectory.run(...), ...
+from . import gradcheck, losses, plots, source, surfaces, trajectory  # noqa: E402

@@ -1,0 +1,35 @@
+# The two commands a newcomer needs:   make book   and   make test
+# Both create .venv (if missing) and install requirements.txt into it first.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# Installed once per change of the requirements; delete .venv to start over.
+STAMP  := $(VENV)/.installed
+
+# The website shows each explorer's kernel-free form (a precomputed slider player) instead of
+# live ipywidgets, which would be dead on a static page and can stall execution (nbclient #312).
+export OPTLIB_EXPLORERS = static
+
+.PHONY: book test lab clean venv
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+book: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "The book is at: $(CURDIR)/_build/html/index.html"
+
+test: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+lab: $(STAMP)
+	OPTLIB_EXPLORERS=live PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab chapters
+
+clean:
+	rm -rf _build

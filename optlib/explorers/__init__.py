@@ -1,0 +1,9 @@
+"""Interactive explorers, one module per chapter, on a shared base (live in Jupyter, static on the web)."""
+
+from .base import Choice, Explorer, Slider, explorer_mode
+from .gradient_descent import gradient_descent_explorer
+from .gradients import gradient_explorer
+from .surface import draw_runs, surface_explorer
+
+__all__ = ["Choice", "Explorer", "Slider", "explorer_mode", "surface_explorer", "draw_runs",
+           "gradient_descent_explorer", "gradient_explorer"]

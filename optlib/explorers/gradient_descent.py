@@ -1,0 +1,20 @@
+"""Chapter "Gradient descent": how the learning rate decides between crawling, converging and diverging."""
+
+from __future__ import annotations
+
+from ..sgd import SGD
+from ..trajectory import run
+from .base import Slider
+from .surface import surface_explorer
+
+__all__ = ["gradient_descent_explorer"]
+
+
+def gradient_descent_explorer(steps: int = 50):
+    """Plain gradient descent; the website's player sweeps the learning rate from 0.01 to 2.5."""
+
+    def make_runs(surface, start, lr):
+        return {"GD": run(SGD, surface, start, steps=steps, lr=lr)}
+
+    return surface_explorer(make_runs, [Slider("lr", 0.01, 2.5, 0.5, log=True, label="learning rate")],
+                            sweep="lr")

@@ -1,0 +1,124 @@
+"""Figures: a surface's contours with trajectories on top, and loss against step.
+
+Every optimizer has one colour throughout the book (``color(name)``), drawn from the Okabe-Ito
+palette, which stays distinguishable under the common forms of colour blindness, then from
+Paul Tol's "muted" palette for the optimizers that come later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import LogNorm
+
+from .surfaces import Surface
+from .trajectory import Trajectory
+
+__all__ = ["OPTIMIZER_COLORS", "color", "plot_contour", "plot_trajectories", "plot_losses"]
+
+#: One colour per optimizer, the same in every chapter.
+OPTIMIZER_COLORS: dict[str, str] = {
+    "GD": "#0072B2",         # blue           (Okabe-Ito)
+    "SGD": "#0072B2",
+    "Mini-batch": "#56B4E9",  # sky blue
+    "Momentum": "#E69F00",   # orange
+    "Nesterov": "#D55E00",   # vermillion
+    "Adagrad": "#009E73",    # bluish green
+    "RMSprop": "#CC79A7",    # reddish purple
+    "Adam": "#000000",       # black
+    "AdamW": "#332288",      # indigo         (Tol muted)
+    "AMSGrad": "#882255",    # wine
+    "NAdam": "#44AA99",      # teal
+    "Adadelta": "#999933",   # olive
+    "Adamax": "#AA4499",     # purple
+    "RAdam": "#DDCC77",      # sand
+    "Lion": "#117733",       # green
+    "Muon": "#88CCEE",       # cyan
+}
+_FALLBACK = "#777777"
+
+
+def color(name: str) -> str:
+    """The book's colour for an optimizer (matched on the name's first word, case-insensitively)."""
+    key = name.split()[0].split("(")[0].lower() if name else ""
+    for known, value in OPTIMIZER_COLORS.items():
+        if known.lower() == key:
+            return value
+    return _FALLBACK
+
+
+def _axes(ax: Axes | None, figsize=(5.0, 4.0)) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def plot_contour(surface: Surface, ax: Axes | None = None, resolution: int = 200, levels: int = 25) -> Axes:
+    """Filled-line contours of ``surface`` over its ``bounds``, with its minima marked by stars."""
+    ax = _axes(ax)
+    (x0, x1), (y0, y1) = surface.bounds
+    x, y = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+    z = surface.value(np.stack([x, y], axis=-1))
+    if surface.log_levels:
+        above = z - surface.min_value
+        lowest = max(np.percentile(above, 0.5), 1e-3 * above.max(), 1e-12)
+        ax.contour(x, y, above, levels=np.geomspace(lowest, above.max(), levels), cmap="Greys_r",
+                   norm=LogNorm(), linewidths=0.7, alpha=0.8)
+    else:
+        ax.contour(x, y, z, levels=levels, cmap="Greys_r", linewidths=0.7, alpha=0.8)
+    ax.plot(surface.minima[:, 0], surface.minima[:, 1], "*", color="#444444", markersize=12, zorder=3,
+            label="minimum")
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="$x$", ylabel="$y$", aspect="equal")
+    return ax
+
+
+def plot_trajectories(surface: Surface, trajectories: Mapping[str, Trajectory], ax: Axes | None = None,
+                      title: str | None = None) -> Axes:
+    """Contours of ``surface`` and each named trajectory on top, in the optimizer's colour.
+
+    A run that diverged is drawn up to its last finite point, which is marked with a cross and
+    the step at which it left.
+    """
+    ax = plot_contour(surface, ax)
+    (x0, x1), (y0, y1) = surface.bounds
+    for path in trajectories.values():  # widen the window to show every start point
+        (sx, sy) = path.points[0]
+        x0, x1, y0, y1 = min(x0, sx - 0.2), max(x1, sx + 0.2), min(y0, sy - 0.2), max(y1, sy + 0.2)
+    ax.set(xlim=(x0, x1), ylim=(y0, y1))
+    for label, path in trajectories.items():
+        points = path.points
+        c = color(label)
+        ax.plot(points[:, 0], points[:, 1], "-o", color=c, markersize=2.5, linewidth=1.3, label=label)
+        ax.plot(*points[0], "o", color=c, markersize=6, markerfacecolor="white")
+        if path.diverged:
+            last = points[np.isfinite(points[:, 0])][-1]
+            shown = np.clip(last, [x0, y0], [x1, y1])
+            ax.plot(*shown, "X", color=c, markersize=10)
+            ax.annotate(f"diverged at step {path.diverged_at}", shown, textcoords="offset points",
+                        xytext=(6, -12), color=c, fontsize=9)
+    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_losses(trajectories: Mapping[str, Trajectory], min_value: float = 0.0, ax: Axes | None = None,
+                title: str | None = None) -> Axes:
+    """``f(theta_t) - min_value`` against step ``t`` on a log scale, one line per named run."""
+    ax = _axes(ax, figsize=(5.0, 3.5))
+    for label, path in trajectories.items():
+        gap = path.losses - min_value
+        steps = np.arange(len(gap))
+        shown = np.isfinite(gap) & (gap > 0)
+        ax.semilogy(steps[shown], gap[shown], color=color(label), label=label, linewidth=1.5)
+        if path.diverged:
+            ax.axvline(path.diverged_at, color=color(label), linestyle=":", linewidth=1)
+    ax.set(xlabel="step $t$", ylabel=r"$f(\theta_t) - f^\star$")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
