@@ -1,0 +1,393 @@
+r"""Synthetic data sets as finite-sum problems, and a seeded mini-batch iterator.
+
+Training a network minimises an *average over examples*,
+
+.. math::  f(w) = \frac1n \sum_{i=1}^n f_i(w),
+
+and stochastic optimizers see only a few of the :math:`f_i` at a time. This module gives the book
+small problems of exactly that form, with everything a chapter needs to check a claim: the full
+loss and gradient, the gradient of one sample or of a mini-batch, the exact minimiser, and the
+curvature.
+
+* :class:`LeastSquares` (made by :func:`make_regression`): linear regression with the half mean
+  squared error, :math:`f_i(w) = \tfrac12 (x_i^\top w - y_i)^2`. Convex, with a closed-form
+  minimiser; in two dimensions it is also a :class:`~optlib.surfaces.Surface` to draw.
+* :class:`SoftmaxRegression` (made by :func:`make_classification`): multinomial logistic
+  regression, :math:`f_i(W) = \operatorname{CE}(W^\top x_i, y_i)`.
+* :func:`minibatches`: the index arrays of one shuffled epoch (or several), seeded, the way
+  ``torch.utils.data.DataLoader(shuffle=True)`` draws them.
+
+Every gradient method is vectorised: a parameter of shape ``(d,)`` or a batch of parameter copies
+``(k, d)`` (say, one per seed) goes through one NumPy call, and each copy may use its own sample
+indices (``idx`` of shape ``(k, B)``). Nothing here draws random numbers without an explicit
+``numpy.random.Generator``, so every figure is reproducible::
+
+    rng = np.random.default_rng(0)
+    problem = make_regression(n=200, d=2, noise=0.5, rng=rng)
+    w = np.zeros(2)
+    for idx in minibatches(problem.n_samples, batch_size=10, rng=rng):
+        w -= 0.1 * problem.batch_gradient(w, idx)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+
+import numpy as np
+
+from .losses import log_softmax, softmax
+from .surfaces import Surface
+
+__all__ = ["LeastSquares", "SoftmaxRegression", "make_regression", "make_classification", "minibatches"]
+
+
+# --- argument checks: each names the argument it refuses ------------------------------------------
+
+def _positive_int(name: str, value, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}: {value!r}")
+    if value < minimum:
+        raise ValueError(f"Invalid {name}: {value} ({name} must be >= {minimum})")
+    return int(value)
+
+
+def _non_negative(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"Invalid {name}: {value} ({name} must be a finite number >= 0)")
+    return float(value)
+
+
+def _generator(rng) -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
+                        f"got {type(rng).__name__}: {rng!r}")
+    return rng
+
+
+def _indices(idx, n: int) -> np.ndarray:
+    idx = np.asarray(idx)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"idx must hold integer sample indices, got dtype {idx.dtype}")
+    if idx.ndim == 0 or idx.shape[-1] == 0:
+        raise ValueError(f"idx must hold at least one sample index along its last axis, got shape {idx.shape}")
+    if idx.min() < 0 or idx.max() >= n:
+        raise ValueError(f"idx must lie in [0, {n}), got values from {idx.min()} to {idx.max()}")
+    return idx
+
+
+# --- linear least squares ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class LeastSquares:
+    r"""Linear regression, :math:`f(w) = \frac1n\sum_i \tfrac12 (x_i^\top w - y_i)^2`.
+
+    The gradient of one sample is :math:`\nabla f_i(w) = x_i (x_i^\top w - y_i)`; the full gradient
+    is their mean, :math:`\frac1n X^\top (Xw - y)`; the Hessian is the constant :math:`H = X^\top X / n`.
+
+    Parameters ``w`` may be one vector ``(d,)`` or a batch of copies ``(..., d)``; results keep the
+    batch shape in front. Sample indices ``idx`` have shape ``(B,)`` (the same samples for every
+    copy) or ``(..., B)`` (one set per copy).
+    """
+
+    X: np.ndarray  # (n, d) features
+    y: np.ndarray  # (n,) targets
+    minimizer: np.ndarray = field(init=False, repr=False)
+    min_value: float = field(init=False, repr=False)
+    hessian: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self):
+        X = np.asarray(self.X, dtype=float)
+        y = np.asarray(self.y, dtype=float)
+        if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+            raise ValueError(f"X must be a non-empty (n, d) matrix, got shape {X.shape}")
+        if y.shape != (X.shape[0],):
+            raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
+        if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+            raise ValueError("X and y must be finite")
+        X.setflags(write=False)
+        y.setflags(write=False)
+        w_star = np.linalg.lstsq(X, y, rcond=None)[0]
+        w_star.setflags(write=False)
+        hessian = X.T @ X / X.shape[0]
+        hessian.setflags(write=False)
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "y", y)
+        object.__setattr__(self, "minimizer", w_star)
+        object.__setattr__(self, "hessian", hessian)
+        object.__setattr__(self, "min_value", float(self.loss(w_star)))
+
+    @property
+    def n_samples(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def dim(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def smoothness(self) -> float:
+        """:math:`L`, the largest eigenvalue of the Hessian: GD converges iff lr < 2/L."""
+        return float(np.linalg.eigvalsh(self.hessian)[-1])
+
+    @property
+    def strong_convexity(self) -> float:
+        r""":math:`\mu`, the smallest eigenvalue of the Hessian (0 when the features are degenerate)."""
+        return float(max(np.linalg.eigvalsh(self.hessian)[0], 0.0))
+
+    def _check_w(self, w) -> np.ndarray:
+        w = np.asarray(w, dtype=float)
+        if w.shape[-1:] != (self.dim,):
+            raise ValueError(f"w must have a last axis of length {self.dim}, got shape {w.shape}")
+        return w
+
+    def residuals(self, w, idx=None) -> np.ndarray:
+        r""":math:`x_i^\top w - y_i` for the samples ``idx`` (all by default): shape ``(..., B)``."""
+        w = self._check_w(w)
+        if idx is None:
+            return w @ self.X.T - self.y
+        idx = _indices(idx, self.n_samples)
+        Xb = self.X[idx]  # (..., B, d)
+        return np.einsum("...bd,...d->...b", Xb, w) - self.y[idx]
+
+    def loss(self, w, idx=None) -> np.ndarray:
+        r"""The mean of :math:`\tfrac12 r_i^2` over ``idx`` (all samples by default): shape ``w.shape[:-1]``."""
+        r = self.residuals(w, idx)
+        return 0.5 * np.mean(r * r, axis=-1)
+
+    def gradient(self, w) -> np.ndarray:
+        r"""The full gradient :math:`\frac1n X^\top (Xw - y)`, shaped like ``w``."""
+        w = self._check_w(w)
+        return (w @ self.X.T - self.y) @ self.X / self.n_samples
+
+    def sample_gradients(self, w, idx=None) -> np.ndarray:
+        r"""Per-sample gradients :math:`x_i (x_i^\top w - y_i)`: shape ``(..., B, d)`` (``B = n`` by default)."""
+        r = self.residuals(w, idx)
+        Xb = self.X if idx is None else self.X[np.asarray(idx)]
+        return r[..., None] * Xb
+
+    def batch_gradient(self, w, idx) -> np.ndarray:
+        r"""The mini-batch gradient :math:`\frac1B \sum_{i \in \text{idx}} x_i (x_i^\top w - y_i)`, shaped like
+        ``w`` (with ``idx`` of shape ``(..., B)``, each copy of ``w`` averages over its own samples)."""
+        r = self.residuals(w, idx)
+        Xb = self.X[np.asarray(idx)]
+        g = np.einsum("...bd,...b->...d", Xb, r) / r.shape[-1]
+        return np.broadcast_to(g, np.broadcast_shapes(g.shape, np.shape(w))).copy()
+
+    def gradient_variance(self, w, batch_size: int = 1, replace: bool = True) -> float:
+        r"""The exact :math:`\mathbb E\lVert g_B - \nabla f(w)\rVert^2` of a mini-batch gradient at ``w``.
+
+        With ``sigma2`` the mean squared deviation of the per-sample gradients, a batch of ``B`` samples
+        drawn with replacement has variance ``sigma2 / B``; drawn without replacement (one batch of a
+        shuffled epoch), ``sigma2 / B * (n - B) / (n - 1)`` (the finite-population correction).
+        """
+        B = _positive_int("batch_size", batch_size)
+        n = self.n_samples
+        if not replace and B > n:
+            raise ValueError(f"Invalid batch_size: {B} (without replacement, batch_size must be <= n = {n})")
+        w = self._check_w(w)
+        if w.ndim != 1:
+            raise ValueError(f"w must be one parameter vector of shape ({self.dim},), got shape {w.shape}")
+        deviations = self.sample_gradients(w) - self.gradient(w)
+        sigma2 = float(np.mean(np.sum(deviations**2, axis=-1)))
+        return sigma2 / B if replace else sigma2 / B * (n - B) / (n - 1)
+
+    def surface(self, margin: float = 1.0, start=None) -> Surface:
+        """The full loss as a 2-D :class:`~optlib.surfaces.Surface` (for ``d = 2``), to plot and run on."""
+        if self.dim != 2:
+            raise ValueError(f"only a 2-D problem is a surface, this one has d = {self.dim}")
+        w_star = self.minimizer
+        # A window that shows the minimiser and the default start (the origin), with a margin.
+        start = np.zeros(2) if start is None else np.asarray(start, dtype=float)
+        lo = np.minimum(w_star, start) - margin
+        hi = np.maximum(w_star, start) + margin
+        return Surface(
+            name=f"least squares (n={self.n_samples})", value=self.loss, gradient=self.gradient,
+            minima=w_star[None, :].copy(), min_value=self.min_value,
+            bounds=((float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))),
+            start=(float(start[0]), float(start[1])), hessian=np.array(self.hessian),
+        )
+
+
+def make_regression(n: int, d: int, noise: float, rng: np.random.Generator, scales=None) -> LeastSquares:
+    r"""A linear-regression problem: :math:`y = X w_{\text{true}} + \text{noise}\cdot\varepsilon`.
+
+    Args:
+        n: number of samples.
+        d: number of features.
+        noise: standard deviation of the Gaussian label noise. With ``noise = 0`` (and ``n >= d``) the
+            data are fitted exactly, so every per-sample gradient vanishes at the minimiser.
+        rng: the ``numpy.random.Generator`` that draws everything.
+        scales: optional per-feature standard deviations, length ``d`` (default all ones); unequal
+            scales make the problem ill-conditioned (the Hessian's eigenvalues are about ``scales**2``).
+
+    Features are standard normal times ``scales``; ``w_true`` is standard normal.
+    """
+    n = _positive_int("n", n)
+    d = _positive_int("d", d)
+    noise = _non_negative("noise", noise)
+    rng = _generator(rng)
+    if scales is None:
+        scales = np.ones(d)
+    scales = np.asarray(scales, dtype=float)
+    if scales.shape != (d,) or not np.all(np.isfinite(scales)) or np.any(scales <= 0):
+        raise ValueError(f"Invalid scales: {scales!r} (scales must be {d} positive numbers)")
+    X = rng.standard_normal((n, d)) * scales
+    w_true = rng.standard_normal(d)
+    y = X @ w_true + noise * rng.standard_normal(n)
+    return LeastSquares(X, y)
+
+
+# --- softmax regression -------------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class SoftmaxRegression:
+    r"""Multinomial logistic regression, :math:`f(W) = \frac1n \sum_i \operatorname{CE}(W^\top x_i, y_i)`.
+
+    ``W`` has shape ``(d, C)`` (or a batch ``(..., d, C)``); the per-sample gradient is
+    :math:`x_i (\operatorname{softmax}(W^\top x_i) - e_{y_i})^\top`. Convex, but without a closed-form
+    minimiser (and none at all when the classes are separable).
+    """
+
+    X: np.ndarray  # (n, d)
+    labels: np.ndarray  # (n,) integers in [0, C)
+    n_classes: int
+
+    def __post_init__(self):
+        X = np.asarray(self.X, dtype=float)
+        labels = np.asarray(self.labels)
+        if X.ndim != 2 or X.shape[0] == 0:
+            raise ValueError(f"X must be a non-empty (n, d) matrix, got shape {X.shape}")
+        if labels.shape != (X.shape[0],) or labels.dtype.kind not in "iu":
+            raise ValueError(f"labels must be {X.shape[0]} integers, got shape {labels.shape}, dtype {labels.dtype}")
+        C = _positive_int("n_classes", self.n_classes, minimum=2)
+        if labels.min() < 0 or labels.max() >= C:
+            raise ValueError(f"labels must lie in [0, {C})")
+        X.setflags(write=False)
+        labels = labels.astype(int)
+        labels.setflags(write=False)
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "labels", labels)
+
+    @property
+    def n_samples(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def dim(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def param_shape(self) -> tuple[int, int]:
+        return (self.dim, self.n_classes)
+
+    def _parts(self, W, idx):
+        W = np.asarray(W, dtype=float)
+        if W.shape[-2:] != self.param_shape:
+            raise ValueError(f"W must end in shape {self.param_shape}, got shape {W.shape}")
+        if idx is None:
+            Xb, yb = self.X, self.labels
+        else:
+            idx = _indices(idx, self.n_samples)
+            Xb, yb = self.X[idx], self.labels[idx]
+        logits = np.einsum("...bd,...dc->...bc", Xb, W)  # (..., B, C)
+        return Xb, yb, logits
+
+    def loss(self, W, idx=None) -> np.ndarray:
+        """Mean cross-entropy over ``idx`` (all samples by default): shape ``W.shape[:-2]``."""
+        _, yb, logits = self._parts(W, idx)
+        logp = log_softmax(logits)
+        picked = np.take_along_axis(logp, np.broadcast_to(yb, logits.shape[:-1])[..., None], axis=-1)[..., 0]
+        return -np.mean(picked, axis=-1)
+
+    def batch_gradient(self, W, idx=None) -> np.ndarray:
+        """The mean gradient over ``idx`` (all samples by default), shaped like ``W``."""
+        Xb, yb, logits = self._parts(W, idx)
+        delta = softmax(logits)
+        onehot = np.arange(self.n_classes) == np.asarray(yb)[..., None]
+        delta = delta - onehot
+        g = np.einsum("...bd,...bc->...dc", Xb, delta) / delta.shape[-2]
+        return np.broadcast_to(g, np.broadcast_shapes(g.shape, np.shape(W))).copy()
+
+    def gradient(self, W) -> np.ndarray:
+        """The full gradient, shaped like ``W``."""
+        return self.batch_gradient(W)
+
+    def accuracy(self, W, idx=None) -> np.ndarray:
+        """Fraction of samples whose largest logit is the true class."""
+        _, yb, logits = self._parts(W, idx)
+        return np.mean(np.argmax(logits, axis=-1) == yb, axis=-1)
+
+
+def make_classification(n: int, d: int, n_classes: int, rng: np.random.Generator,
+                        separation: float = 2.0) -> SoftmaxRegression:
+    """Gaussian blobs: class ``c`` has mean ``separation * m_c`` (``m_c`` random unit vectors), unit covariance.
+
+    Args:
+        n: number of samples (labels drawn uniformly from the classes).
+        d: number of features.
+        n_classes: number of classes (at least 2).
+        rng: the ``numpy.random.Generator`` that draws everything.
+        separation: distance scale between class means (large values: nearly separable).
+    """
+    n = _positive_int("n", n)
+    d = _positive_int("d", d)
+    n_classes = _positive_int("n_classes", n_classes, minimum=2)
+    separation = _non_negative("separation", separation)
+    rng = _generator(rng)
+    means = rng.standard_normal((n_classes, d))
+    means /= np.linalg.norm(means, axis=1, keepdims=True)
+    labels = rng.integers(n_classes, size=n)
+    X = separation * means[labels] + rng.standard_normal((n, d))
+    return SoftmaxRegression(X, labels, n_classes)
+
+
+# --- mini-batches -------------------------------------------------------------------------------------
+
+def minibatches(n_samples: int, batch_size: int, rng: np.random.Generator, drop_last: bool = False,
+                epochs: int | None = 1) -> Iterator[np.ndarray]:
+    """Yield the sample indices of each mini-batch, epoch after epoch, each epoch freshly shuffled.
+
+    Like ``torch.utils.data.DataLoader(dataset, batch_size, shuffle=True, drop_last=...)``: every epoch
+    is a random permutation of ``range(n_samples)`` cut into consecutive batches of ``batch_size``, so
+    each sample is used exactly once per epoch (sampling *without* replacement). The last batch of an
+    epoch is shorter when ``batch_size`` does not divide ``n_samples``, unless ``drop_last=True`` drops it.
+
+    Args:
+        n_samples: size of the data set.
+        batch_size: samples per batch (``>= 1``; larger than ``n_samples`` gives one batch of all;
+            refused with ``drop_last=True``, which would yield nothing).
+        rng: a ``numpy.random.Generator``; the same seed gives the same batches.
+        drop_last: drop each epoch's incomplete last batch.
+        epochs: how many epochs to go through (``None``: forever).
+
+    Raises ValueError for a bad value (naming the argument), TypeError for a wrong type.
+
+    >>> [b.tolist() for b in minibatches(5, 2, np.random.default_rng(0))]
+    [[2, 4], [3, 0], [1]]
+    """
+    n_samples = _positive_int("n_samples", n_samples)
+    batch_size = _positive_int("batch_size", batch_size)
+    if not isinstance(drop_last, (bool, np.bool_)):
+        raise TypeError(f"drop_last must be True or False, got {type(drop_last).__name__}: {drop_last!r}")
+    if epochs is not None:
+        epochs = _positive_int("epochs", epochs, minimum=0)
+    rng = _generator(rng)
+    if drop_last and batch_size > n_samples:
+        raise ValueError(f"Invalid batch_size: {batch_size} (with drop_last=True, batch_size must be <= "
+                         f"n_samples = {n_samples}, or no batch would ever be yielded)")
+    return _minibatches(n_samples, batch_size, rng, bool(drop_last), epochs)
+
+
+def _minibatches(n, batch_size, rng, drop_last, epochs):
+    # A generator of its own, so that minibatches() checks its arguments when called, not when iterated.
+    epoch = 0
+    stop = n - batch_size + 1 if drop_last else n
+    while epochs is None or epoch < epochs:
+        order = rng.permutation(n)
+        for start in range(0, stop, batch_size):
+            yield order[start:start + batch_size]
+        epoch += 1

@@ -1,0 +1,217 @@
+"""optlib.data: the finite-sum problems' gradients, and the seeded mini-batch iterator."""
+
+import numpy as np
+import pytest
+
+from optlib.data import LeastSquares, make_classification, make_regression, minibatches
+from optlib.gradcheck import numerical_gradient
+
+
+@pytest.fixture
+def problem():
+    return make_regression(n=50, d=3, noise=0.3, rng=np.random.default_rng(0), scales=[1.0, 2.0, 0.5])
+
+
+def test_regression_is_seeded(problem):
+    again = make_regression(n=50, d=3, noise=0.3, rng=np.random.default_rng(0), scales=[1.0, 2.0, 0.5])
+    np.testing.assert_array_equal(problem.X, again.X)
+    np.testing.assert_array_equal(problem.y, again.y)
+    other = make_regression(n=50, d=3, noise=0.3, rng=np.random.default_rng(1))
+    assert not np.array_equal(problem.X, other.X)
+
+
+def test_full_gradient_matches_finite_differences(problem):
+    w = np.random.default_rng(1).standard_normal(3)
+    numeric = numerical_gradient(lambda v: float(problem.loss(v)), w)
+    np.testing.assert_allclose(problem.gradient(w), numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_minimizer_is_stationary_and_min_value_is_its_loss(problem):
+    np.testing.assert_allclose(problem.gradient(problem.minimizer), 0.0, atol=1e-12)
+    assert problem.min_value == pytest.approx(float(problem.loss(problem.minimizer)))
+    w = problem.minimizer + 0.1
+    assert problem.loss(w) > problem.min_value
+
+
+def test_sample_gradients_average_to_the_full_gradient(problem):
+    w = np.random.default_rng(2).standard_normal(3)
+    per_sample = problem.sample_gradients(w)
+    assert per_sample.shape == (50, 3)
+    np.testing.assert_allclose(per_sample.mean(axis=0), problem.gradient(w), rtol=1e-12, atol=1e-12)
+    i = 7
+    x, y = problem.X[i], problem.y[i]
+    np.testing.assert_allclose(per_sample[i], x * (x @ w - y))
+
+
+def test_batch_gradient_is_the_mean_over_the_batch(problem):
+    w = np.random.default_rng(3).standard_normal(3)
+    idx = np.array([3, 9, 9, 41])
+    np.testing.assert_allclose(problem.batch_gradient(w, idx), problem.sample_gradients(w)[idx].mean(axis=0))
+    np.testing.assert_allclose(problem.batch_gradient(w, np.arange(50)), problem.gradient(w), atol=1e-12)
+    assert problem.loss(w, idx) == pytest.approx(0.5 * np.mean(problem.residuals(w)[idx] ** 2))
+
+
+def test_batched_parameters_with_shared_and_per_copy_indices(problem):
+    rng = np.random.default_rng(4)
+    W = rng.standard_normal((5, 3))
+    shared = np.array([0, 1, 2])
+    per_copy = rng.integers(50, size=(5, 4))
+    g_shared = problem.batch_gradient(W, shared)
+    g_copy = problem.batch_gradient(W, per_copy)
+    assert g_shared.shape == g_copy.shape == (5, 3)
+    for k in range(5):
+        np.testing.assert_allclose(g_shared[k], problem.batch_gradient(W[k], shared))
+        np.testing.assert_allclose(g_copy[k], problem.batch_gradient(W[k], per_copy[k]))
+    np.testing.assert_allclose(problem.gradient(W)[2], problem.gradient(W[2]))
+    np.testing.assert_allclose(problem.loss(W)[4], problem.loss(W[4]))
+    assert problem.sample_gradients(W, per_copy).shape == (5, 4, 3)
+
+
+def test_hessian_and_curvature(problem):
+    np.testing.assert_allclose(problem.hessian, problem.X.T @ problem.X / 50)
+    eig = np.linalg.eigvalsh(problem.hessian)
+    assert problem.smoothness == pytest.approx(eig[-1])
+    assert problem.strong_convexity == pytest.approx(eig[0])
+    # the scales make the problem ill-conditioned: about (2 / 0.5)^2 = 16
+    assert 5 < problem.smoothness / problem.strong_convexity < 50
+
+
+def test_gradient_variance_formula_matches_enumeration():
+    problem = make_regression(n=6, d=2, noise=1.0, rng=np.random.default_rng(5))
+    w = np.array([0.3, -0.2])
+    full = problem.gradient(w)
+    per_sample = problem.sample_gradients(w)
+    # all batches of two distinct samples (without replacement): exact expectation by enumeration
+    pairs = [(i, j) for i in range(6) for j in range(6) if i != j]
+    exact = np.mean([np.sum((per_sample[[i, j]].mean(axis=0) - full) ** 2) for i, j in pairs])
+    assert problem.gradient_variance(w, 2, replace=False) == pytest.approx(exact, rel=1e-12)
+    # with replacement: ordered pairs including repeats
+    exact = np.mean([np.sum((per_sample[[i, j]].mean(axis=0) - full) ** 2) for i in range(6) for j in range(6)])
+    assert problem.gradient_variance(w, 2, replace=True) == pytest.approx(exact, rel=1e-12)
+    assert problem.gradient_variance(w, 6, replace=False) == pytest.approx(0.0, abs=1e-15)
+
+
+def test_noise_free_data_interpolate():
+    problem = make_regression(n=20, d=2, noise=0.0, rng=np.random.default_rng(6))
+    np.testing.assert_allclose(problem.sample_gradients(problem.minimizer), 0.0, atol=1e-12)
+    assert problem.gradient_variance(problem.minimizer) == pytest.approx(0.0, abs=1e-24)
+
+
+def test_surface_of_a_2d_problem():
+    problem = make_regression(n=30, d=2, noise=0.5, rng=np.random.default_rng(7))
+    surface = problem.surface()
+    w = np.array([[0.1, 0.2], [1.0, -1.0]])
+    np.testing.assert_allclose(surface.value(w), problem.loss(w))
+    np.testing.assert_allclose(surface.gradient(w), problem.gradient(w))
+    np.testing.assert_allclose(surface.minima[0], problem.minimizer)
+    (x0, x1), (y0, y1) = surface.bounds
+    assert x0 < min(0, problem.minimizer[0]) and x1 > max(0, problem.minimizer[0])
+    assert y0 < min(0, problem.minimizer[1]) and y1 > max(0, problem.minimizer[1])
+    with pytest.raises(ValueError, match="d = 3"):
+        make_regression(n=30, d=3, noise=0.5, rng=np.random.default_rng(7)).surface()
+
+
+def test_softmax_regression_gradients():
+    problem = make_classification(n=40, d=3, n_classes=4, rng=np.random.default_rng(8))
+    W = np.random.default_rng(9).standard_normal((3, 4)) * 0.5
+    numeric = numerical_gradient(lambda v: float(problem.loss(v)), W)
+    np.testing.assert_allclose(problem.gradient(W), numeric, rtol=1e-5, atol=1e-8)
+    idx = np.array([1, 5, 5, 30])
+    numeric = numerical_gradient(lambda v: float(problem.loss(v, idx)), W)
+    np.testing.assert_allclose(problem.batch_gradient(W, idx), numeric, rtol=1e-5, atol=1e-8)
+    Ws = np.stack([W, 2 * W])
+    np.testing.assert_allclose(problem.batch_gradient(Ws, idx)[1], problem.batch_gradient(2 * W, idx))
+    assert 0.0 <= problem.accuracy(W) <= 1.0
+    assert problem.loss(np.zeros((3, 4))) == pytest.approx(np.log(4))
+
+
+# --- minibatches -------------------------------------------------------------------------------------
+
+def test_one_epoch_covers_every_sample_once():
+    batches = list(minibatches(10, 3, np.random.default_rng(0)))
+    assert [len(b) for b in batches] == [3, 3, 3, 1]
+    np.testing.assert_array_equal(np.sort(np.concatenate(batches)), np.arange(10))
+
+
+def test_drop_last_and_epochs():
+    batches = list(minibatches(10, 3, np.random.default_rng(0), drop_last=True, epochs=2))
+    assert [len(b) for b in batches] == [3] * 6
+    batches = list(minibatches(10, 5, np.random.default_rng(0), epochs=3))
+    assert len(batches) == 6
+    for epoch in range(3):
+        np.testing.assert_array_equal(np.sort(np.concatenate(batches[2 * epoch:2 * epoch + 2])), np.arange(10))
+    assert not np.array_equal(np.concatenate(batches[0:2]), np.concatenate(batches[2:4]))  # reshuffled
+    assert list(minibatches(10, 3, np.random.default_rng(0), epochs=0)) == []
+    assert [len(b) for b in minibatches(4, 10, np.random.default_rng(0))] == [4]
+
+
+def test_endless_stream():
+    stream = minibatches(7, 2, np.random.default_rng(1), epochs=None)
+    batches = [next(stream) for _ in range(100)]
+    assert len(batches) == 100 and all(1 <= len(b) <= 2 for b in batches)
+
+
+def test_same_seed_same_batches():
+    a = list(minibatches(20, 4, np.random.default_rng(42), epochs=2))
+    b = list(minibatches(20, 4, np.random.default_rng(42), epochs=2))
+    c = list(minibatches(20, 4, np.random.default_rng(43), epochs=2))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, c))
+
+
+@pytest.mark.parametrize("kwargs, error, name", [
+    (dict(n_samples=0), ValueError, "n_samples"),
+    (dict(n_samples=-3), ValueError, "n_samples"),
+    (dict(n_samples=5.0), TypeError, "n_samples"),
+    (dict(batch_size=0), ValueError, "batch_size"),
+    (dict(batch_size=2.5), TypeError, "batch_size"),
+    (dict(batch_size=True), TypeError, "batch_size"),
+    (dict(batch_size=20, drop_last=True), ValueError, "batch_size"),
+    (dict(rng=0), TypeError, "rng"),
+    (dict(rng=None), TypeError, "rng"),
+    (dict(drop_last="yes"), TypeError, "drop_last"),
+    (dict(epochs=-1), ValueError, "epochs"),
+])
+def test_minibatches_refuses_bad_input_when_called(kwargs, error, name):
+    args = dict(n_samples=10, batch_size=3, rng=np.random.default_rng(0)) | kwargs
+    with pytest.raises(error, match=name):
+        minibatches(**args)  # raises at the call, before any iteration
+
+
+@pytest.mark.parametrize("kwargs, error, name", [
+    (dict(n=0), ValueError, "n"),
+    (dict(d=0), ValueError, "d"),
+    (dict(noise=-1.0), ValueError, "noise"),
+    (dict(noise=float("nan")), ValueError, "noise"),
+    (dict(rng=1), TypeError, "rng"),
+    (dict(scales=[1.0, -1.0]), ValueError, "scales"),
+    (dict(scales=[1.0]), ValueError, "scales"),
+])
+def test_make_regression_refuses_bad_input(kwargs, error, name):
+    args = dict(n=10, d=2, noise=0.1, rng=np.random.default_rng(0)) | kwargs
+    with pytest.raises(error, match=name):
+        make_regression(**args)
+
+
+def test_problem_refuses_bad_shapes_and_indices(problem):
+    with pytest.raises(ValueError, match="w must"):
+        problem.gradient(np.zeros(2))
+    with pytest.raises(ValueError, match="idx"):
+        problem.batch_gradient(np.zeros(3), np.array([0, 50]))
+    with pytest.raises(TypeError, match="idx"):
+        problem.batch_gradient(np.zeros(3), np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="idx"):
+        problem.batch_gradient(np.zeros(3), np.array([], dtype=int))
+    with pytest.raises(ValueError, match="y must"):
+        LeastSquares(np.zeros((4, 2)), np.zeros(3))
+    with pytest.raises(ValueError, match="batch_size"):
+        problem.gradient_variance(np.zeros(3), 51, replace=False)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import optlib.data
+
+    result = doctest.testmod(optlib.data)
+    assert result.attempted >= 1 and result.failed == 0
