@@ -20,7 +20,12 @@ What this class does, so that each subclass only writes its update rule:
 Subclasses implement ``_init_state(param) -> dict`` (the saved state of one parameter) and
 ``_update(param, grad, state, scratch)`` (one parameter's update, in place). ``scratch`` holds two
 work arrays shaped like the parameter (``scratch.grad``, ``scratch.work``), allocated once, so a step
-allocates nothing proportional to the parameter count; scratch is never saved.
+allocates nothing proportional to the parameter count; scratch is never saved. Checks that tie
+several hyperparameters together (SGD's "Nesterov needs momentum") go in ``_check_hyperparameters``,
+which runs at construction and after every assignment (a refused assignment is undone).
+
+``step_count`` is the number of steps taken, ``t`` in the papers; it is incremented before
+``_update`` runs, so the first update sees ``t = 1`` (torch keeps the same count per parameter).
 """
 
 from __future__ import annotations
@@ -33,51 +38,80 @@ from types import SimpleNamespace
 
 import numpy as np
 
-__all__ = ["Optimizer", "Hyperparameter", "non_negative", "in_unit_interval", "in_half_open_unit_interval"]
+__all__ = [
+    "Optimizer", "Hyperparameter",
+    "non_negative", "in_unit_interval", "in_half_open_unit_interval", "beta_pair", "boolean",
+]
 
 
-# --- validators: each returns the cleaned value or raises ValueError naming the argument ---
+# --- validators: each returns the cleaned value or raises naming the argument -------------------
+#
+# ``label`` is torch's phrase ("learning rate"), ``name`` the keyword ("lr"); messages keep torch's
+# wording and add the keyword and the rule: "Invalid learning rate: -1.0 (lr must be >= 0)".
 
-def _real(name: str, value) -> float:
+def _real(label: str, value, name: str | None = None) -> float:
+    name = name or label
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
     value = float(value)
     if math.isnan(value):
-        raise ValueError(f"Invalid {name}: {value}")
+        raise ValueError(f"Invalid {label}: {value} ({name} must be a number, not NaN)")
     return value
 
 
-def non_negative(name: str, value) -> float:
+def non_negative(label: str, value, name: str | None = None) -> float:
     """A finite or infinite number >= 0 (torch's check for lr, eps, weight_decay, momentum)."""
-    value = _real(name, value)
+    value = _real(label, value, name)
     if value < 0.0:
-        raise ValueError(f"Invalid {name}: {value}")
+        raise ValueError(f"Invalid {label}: {value} ({name or label} must be >= 0)")
     return value
 
 
-def in_unit_interval(name: str, value) -> float:
+def in_unit_interval(label: str, value, name: str | None = None) -> float:
     """A number in [0, 1] (e.g. Adadelta's rho)."""
-    value = _real(name, value)
+    value = _real(label, value, name)
     if not 0.0 <= value <= 1.0:
-        raise ValueError(f"Invalid {name}: {value} (must lie in [0, 1])")
+        raise ValueError(f"Invalid {label}: {value} ({name or label} must lie in [0, 1])")
     return value
 
 
-def in_half_open_unit_interval(name: str, value) -> float:
+def in_half_open_unit_interval(label: str, value, name: str | None = None) -> float:
     """A number in [0, 1) (e.g. a decay rate beta, which must forget eventually)."""
-    value = _real(name, value)
+    value = _real(label, value, name)
     if not 0.0 <= value < 1.0:
-        raise ValueError(f"Invalid {name}: {value} (must lie in [0, 1))")
+        raise ValueError(f"Invalid {label}: {value} ({name or label} must lie in [0, 1))")
     return value
+
+
+def beta_pair(label: str, value, name: str | None = None) -> tuple[float, float]:
+    """A pair ``(beta1, beta2)``, each in [0, 1) (Adam's family)."""
+    name = name or label
+    if isinstance(value, np.ndarray):
+        value = tuple(value.tolist())
+    if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a pair (beta1, beta2), got {type(value).__name__}: {value!r}")
+    if len(value) != 2:
+        raise ValueError(f"Invalid {name}: {value!r} ({name} must be a pair (beta1, beta2))")
+    return tuple(in_half_open_unit_interval(f"beta parameter at index {i}", b, f"{name}[{i}]")
+                 for i, b in enumerate(value))
+
+
+def boolean(label: str, value, name: str | None = None) -> bool:
+    """True or False (a flag such as ``nesterov``, ``amsgrad``, ``maximize``)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name or label} must be True or False, got {type(value).__name__}: {value!r}")
+    return bool(value)
 
 
 class Hyperparameter:
     """A validated attribute: ``opt.lr = -1`` raises and leaves ``opt.lr`` unchanged.
 
-    ``label`` is the phrase used in error messages, torch-style ("Invalid learning rate: -1.0").
+    ``label`` is the phrase used in error messages, torch-style ("Invalid learning rate: -1.0 (lr must
+    be >= 0)"). After a value passes its own check, the optimizer's ``_check_hyperparameters`` sees the
+    whole set (e.g. SGD's "Nesterov needs momentum"); if that refuses, the old value is put back.
     """
 
-    def __init__(self, validate: Callable[[str, object], object], label: str | None = None):
+    def __init__(self, validate: Callable[..., object], label: str | None = None):
         self.validate = validate
         self.label = label
 
@@ -91,7 +125,20 @@ class Hyperparameter:
         return obj._hyperparameters[self.name]
 
     def __set__(self, obj, value) -> None:
-        obj._hyperparameters[self.name] = self.validate(self.label, value)
+        value = self.validate(self.label, value, self.name)
+        hyper = obj._hyperparameters
+        missing = object()
+        old = hyper.get(self.name, missing)
+        hyper[self.name] = value
+        if obj._checking_hyperparameters:
+            try:
+                obj._check_hyperparameters()
+            except (TypeError, ValueError):
+                if old is missing:
+                    del hyper[self.name]
+                else:
+                    hyper[self.name] = old
+                raise
 
 
 def _as_param_list(params) -> list[np.ndarray]:
@@ -120,15 +167,22 @@ def _as_param_list(params) -> list[np.ndarray]:
 class Optimizer:
     """Base class: parameters, per-parameter state, hyperparameters, checkpoints."""
 
+    _checking_hyperparameters = False  # off while __init__ / load_state_dict set several at once
+    _scratch_names = ("grad", "work")    # work arrays per parameter; a subclass may ask for more
+
     def __init__(self, params, **hyperparameters):
         self._hyperparameters: dict = {}
         self.params = _as_param_list(params)
         # Validate every hyperparameter through its descriptor before anything is stored.
         for name, value in hyperparameters.items():
             setattr(self, name, value)
+        self._check_hyperparameters()
+        self._checking_hyperparameters = True
         self.step_count = 0
         self.state = [self._init_state(p) for p in self.params]
-        self._scratch = [SimpleNamespace(grad=np.empty_like(p), work=np.empty_like(p)) for p in self.params]
+        self._scratch = [SimpleNamespace(**{name: np.empty_like(p) for name in self._scratch_names})
+                         for p in self.params]
+        self._work = list(zip(self.params, self.state, self._scratch))
 
     # --- what subclasses write -------------------------------------------------------------
 
@@ -139,24 +193,29 @@ class Optimizer:
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, scratch: SimpleNamespace) -> None:
         raise NotImplementedError
 
+    def _check_hyperparameters(self) -> None:
+        """Checks that involve several hyperparameters at once (raise ValueError); none by default."""
+
     @staticmethod
     def _effective_gradient(param, grad, scratch, weight_decay: float = 0.0, maximize: bool = False):
         """torch's first two lines of every update: ``g <- -g`` if maximizing, then ``g <- g + wd * p``.
 
-        Returns ``grad`` itself when neither applies (the caller's array is never modified).
+        Returns ``grad`` itself when neither applies (the caller's array is never modified); otherwise
+        the result is in ``scratch.grad``, and ``scratch.work`` is free again afterwards.
         """
         if not maximize and not weight_decay:
             return grad
         g = scratch.grad
-        if maximize:
+        if weight_decay:
+            # g <- lambda * p + (-g if maximize else g)   (L2 regularisation folded into the gradient)
+            np.multiply(param, weight_decay, out=g)
+            if maximize:
+                g -= grad
+            else:
+                g += grad
+        else:
             # g <- -g   (ascend instead of descend)
             np.negative(grad, out=g)
-        else:
-            np.copyto(g, grad)
-        if weight_decay:
-            # g <- g + lambda * p   (L2 regularisation folded into the gradient)
-            np.multiply(param, weight_decay, out=scratch.work)
-            g += scratch.work
         return g
 
     # --- the public interface ----------------------------------------------------------------
@@ -167,11 +226,19 @@ class Optimizer:
         return dict(self._hyperparameters)
 
     def step(self, grads) -> None:
-        """Apply one update to every parameter, in place, from ``grads`` (same structure as params)."""
+        """Apply one update to every parameter, in place, from ``grads`` (same structure as params).
+
+        Non-finite values propagate silently (as in torch): a diverging run shows up as inf/NaN in the
+        parameters, not as a stream of RuntimeWarnings.
+        """
         grads = self._check_grads(grads)
+        # A gradient may be the parameter array itself (the gradient of |p|^2 / 2 is p): updates
+        # write to p, so read such a gradient from a copy.
+        grads = [g.copy() if np.may_share_memory(g, p) else g for g, p in zip(grads, self.params)]
         self.step_count += 1
-        for param, grad, state, scratch in zip(self.params, grads, self.state, self._scratch):
-            self._update(param, grad, state, scratch)
+        with np.errstate(all="ignore"):
+            for (param, state, scratch), grad in zip(self._work, grads):
+                self._update(param, grad, state, scratch)
 
     def state_dict(self) -> dict:
         """Everything needed to resume: plain, picklable data (copies, not views)."""
@@ -188,27 +255,32 @@ class Optimizer:
         saved = state_dict["state"]
         if len(saved) != len(self.params):
             raise ValueError(f"state_dict holds state for {len(saved)} parameters, optimizer has {len(self.params)}")
-        for i, (mine, theirs) in enumerate(zip(self.state, saved)):
-            if mine.keys() != theirs.keys():
+        for i, (mine, theirs, param) in enumerate(zip(self.state, saved, self.params)):
+            if not isinstance(theirs, dict) or mine.keys() != theirs.keys():
                 raise ValueError(f"state_dict['state'][{i}] has keys {sorted(theirs)}, expected {sorted(mine)}")
-            for key, value in mine.items():
-                if isinstance(value, np.ndarray) and np.shape(theirs[key]) != value.shape:
-                    raise ValueError(f"state_dict['state'][{i}][{key!r}] has shape {np.shape(theirs[key])}, "
-                                     f"expected {value.shape}")
+            for key, value in theirs.items():
+                if isinstance(value, np.ndarray) and value.shape != param.shape:
+                    raise ValueError(f"state_dict['state'][{i}][{key!r}] has shape {value.shape}, "
+                                     f"expected {param.shape}")
+        step_count = state_dict["step_count"]
+        if isinstance(step_count, bool) or not isinstance(step_count, (int, np.integer)) or step_count < 0:
+            raise ValueError(f"state_dict['step_count'] must be an integer >= 0, got {step_count!r}")
         trial = copy.copy(self)  # validate hyperparameters without touching self
         trial._hyperparameters = dict(self._hyperparameters)
+        trial._checking_hyperparameters = False
         for name, value in state_dict["hyperparameters"].items():
             if not isinstance(getattr(type(self), name, None), Hyperparameter):
                 raise ValueError(f"state_dict has unknown hyperparameter {name!r} for {type(self).__name__}")
             setattr(trial, name, value)
+        trial._check_hyperparameters()
         self._hyperparameters = trial._hyperparameters
-        self.step_count = int(state_dict["step_count"])
+        self.step_count = int(step_count)
         for mine, theirs in zip(self.state, saved):
             for key, value in theirs.items():
-                if isinstance(mine[key], np.ndarray):
+                if isinstance(mine[key], np.ndarray) and isinstance(value, np.ndarray):
                     mine[key][...] = value  # keep the preallocated buffer, copy the values
                 else:
-                    mine[key] = copy.deepcopy(value)
+                    mine[key] = copy.deepcopy(value)  # a scalar, or a buffer not (yet) allocated
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._hyperparameters.items())
@@ -219,13 +291,14 @@ class Optimizer:
     def _check_grads(self, grads) -> list[np.ndarray]:
         if isinstance(grads, np.ndarray):
             grads = [grads]
-        if not isinstance(grads, Sequence) or isinstance(grads, (str, bytes)):
+        elif isinstance(grads, (list, tuple)):
+            pass
+        elif not isinstance(grads, Sequence) or isinstance(grads, (str, bytes)):
             raise TypeError(f"grads must be a sequence of NumPy arrays, got {type(grads).__name__}")
-        grads = list(grads)
         if len(grads) != len(self.params):
             raise ValueError(f"grads has {len(grads)} arrays but the optimizer has {len(self.params)} params")
         for i, (g, p) in enumerate(zip(grads, self.params)):
-            if not isinstance(g, np.ndarray):
+            if type(g) is not np.ndarray and not isinstance(g, np.ndarray):
                 raise TypeError(f"grads[{i}] must be a NumPy array, got {type(g).__name__}")
             if g.dtype.kind != "f":
                 raise TypeError(f"grads[{i}] must be a floating-point array, got dtype {g.dtype}")

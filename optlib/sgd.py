@@ -35,15 +35,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Hyperparameter, Optimizer, non_negative
+from .optimizer import Hyperparameter, Optimizer, boolean, non_negative
 
 __all__ = ["SGD"]
-
-
-def _flag(name: str, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 class SGD(Optimizer):
@@ -61,15 +55,18 @@ class SGD(Optimizer):
     momentum = Hyperparameter(non_negative, "momentum value")
     dampening = Hyperparameter(non_negative, "dampening")
     weight_decay = Hyperparameter(non_negative, "weight_decay value")
-    nesterov = Hyperparameter(_flag, "nesterov")
-    maximize = Hyperparameter(_flag, "maximize")
+    nesterov = Hyperparameter(boolean, "nesterov")
+    maximize = Hyperparameter(boolean, "maximize")
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
-                 nesterov=False, maximize=False):
+                 nesterov=False, *, maximize=False):
         super().__init__(params, lr=lr, momentum=momentum, dampening=dampening,
                          weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+
+    def _check_hyperparameters(self):
         if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening "
+                             f"(nesterov=True, momentum={self.momentum}, dampening={self.dampening})")
 
     def _init_state(self, param):
         # Created at the first step with momentum: torch's buffer starts at the first gradient.
@@ -78,6 +75,7 @@ class SGD(Optimizer):
     def _update(self, param, grad, state, scratch):
         # g <- -g (maximize);  g <- g + lambda theta (weight decay)
         g = self._effective_gradient(param, grad, scratch, self.weight_decay, self.maximize)
+        work = scratch.work
         mu = self.momentum
         if mu != 0:
             b = state["momentum_buffer"]
@@ -87,16 +85,19 @@ class SGD(Optimizer):
             else:
                 # b_t = mu b_{t-1} + (1 - tau) g_t
                 b *= mu
-                np.multiply(g, 1.0 - self.dampening, out=scratch.work)
-                b += scratch.work
+                if self.dampening:
+                    np.multiply(g, 1.0 - self.dampening, out=work)
+                    b += work
+                else:
+                    b += g
             if self.nesterov:
                 # g_t <- g_t + mu b_t
-                np.multiply(b, mu, out=scratch.work)
-                scratch.work += g
-                g = scratch.work
+                np.multiply(b, mu, out=work)
+                work += g
+                g = work
             else:
                 # g_t <- b_t
                 g = b
         # theta_t = theta_{t-1} - lr g_t
-        np.multiply(g, self.lr, out=scratch.work)
-        param -= scratch.work
+        np.multiply(g, self.lr, out=work)
+        param -= work

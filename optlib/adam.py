@@ -1,0 +1,118 @@
+r"""Adam, with torch.optim.Adam's signature, defaults and update (including AMSGrad).
+
+Adam keeps two leaky averages per coordinate: of the gradient (the *first moment*, a momentum) and of
+its square (the *second moment*, a per-coordinate scale). The step is the first over the square root
+of the second, so every coordinate moves about ``lr`` per step whatever the size of its gradient.
+
+The update for a gradient :math:`g_t` at :math:`\theta_{t-1}` (torch's single-tensor algorithm):
+
+.. math::
+
+   g_t &\leftarrow -g_t                                        &&\text{if maximize} \\
+   g_t &\leftarrow g_t + \lambda\,\theta_{t-1}                 &&\text{if } \lambda \ne 0
+                                                                 \text{ (weight_decay, L2)} \\
+   \theta_{t-1} &\leftarrow (1 - \gamma\lambda)\,\theta_{t-1}  &&\text{instead, if decoupled_weight_decay} \\
+   m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+   v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+   v^{\max}_t &= \max(v^{\max}_{t-1}, v_t)  \quad\text{and use } v^{\max}_t \text{ for } v_t
+                                                               &&\text{if amsgrad} \\
+   \theta_t &= \theta_{t-1} - \frac{\gamma}{1-\beta_1^t}\,
+               \frac{m_t}{\sqrt{v_t}\,/\sqrt{1-\beta_2^t} + \epsilon}
+
+with :math:`m_0 = v_0 = v^{\max}_0 = 0`. Dividing by :math:`1-\beta^t` (bias correction) undoes the
+pull towards the zero start: without it the first steps would be far too small.
+
+Defaults: ``lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
+maximize=False, decoupled_weight_decay=False``.
+
+Conventions worth knowing:
+
+* ``eps`` is added to :math:`\sqrt{\hat v_t}` (the bias-corrected root), not to :math:`\sqrt{v_t}`
+  (Kingma & Ba's "efficient version" puts an :math:`\hat\epsilon` there) and not under the root.
+* AMSGrad, as in torch, takes the running maximum of the *raw* second moment :math:`v_t` and then
+  bias-corrects the maximum. Reddi et al. (2018) state it without bias correction.
+* ``weight_decay`` adds :math:`\lambda\theta` to the gradient, so it is divided by
+  :math:`\sqrt{\hat v}` like the rest of the gradient; it is *not* AdamW's decoupled decay unless
+  ``decoupled_weight_decay=True`` (which is what :class:`optlib.AdamW` is).
+* With ``eps=0`` the first step is exactly :math:`-\gamma\,\mathrm{sign}(g_1)`.
+
+References: Kingma & Ba, "Adam: A Method for Stochastic Optimization" (ICLR 2015);
+Reddi, Kale & Kumar, "On the Convergence of Adam and Beyond" (ICLR 2018) for AMSGrad.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .optimizer import Hyperparameter, Optimizer, beta_pair, boolean, non_negative
+
+__all__ = ["Adam"]
+
+
+class Adam(Optimizer):
+    """Adam: momentum over a per-coordinate RMS scale, with bias correction; optional AMSGrad.
+
+    >>> import numpy as np
+    >>> theta = np.array([1.0, -2.0])
+    >>> opt = Adam([theta], lr=0.1, eps=0.0)
+    >>> opt.step([np.array([3.0, -0.5])])   # first step: -lr * sign(g)
+    >>> theta
+    array([ 0.9, -1.9])
+    """
+
+    lr = Hyperparameter(non_negative, "learning rate")
+    betas = Hyperparameter(beta_pair, "betas")
+    eps = Hyperparameter(non_negative, "epsilon value")
+    weight_decay = Hyperparameter(non_negative, "weight_decay value")
+    amsgrad = Hyperparameter(boolean, "amsgrad")
+    maximize = Hyperparameter(boolean, "maximize")
+    decoupled_weight_decay = Hyperparameter(boolean, "decoupled_weight_decay")
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
+                 *, maximize=False, decoupled_weight_decay=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                         maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
+
+    def _init_state(self, param):
+        return {
+            "exp_avg": np.zeros_like(param),       # m, the first moment
+            "exp_avg_sq": np.zeros_like(param),    # v, the second moment
+            # AMSGrad's running maximum of v; allocated when amsgrad is first on
+            "max_exp_avg_sq": np.zeros_like(param) if self.amsgrad else None,
+        }
+
+    def _update(self, param, grad, state, scratch):
+        lr, (beta1, beta2), wd, t = self.lr, self.betas, self.weight_decay, self.step_count
+        decoupled = self.decoupled_weight_decay
+        m, v, work = state["exp_avg"], state["exp_avg_sq"], scratch.work
+        # g <- -g (maximize);  g <- g + lambda theta (L2 weight decay)
+        g = self._effective_gradient(param, grad, scratch, 0.0 if decoupled else wd, self.maximize)
+        if decoupled and wd:
+            # theta <- (1 - lr lambda) theta   (AdamW's decoupled decay)
+            param *= 1.0 - lr * wd
+
+        # m_t = beta1 m_{t-1} + (1 - beta1) g_t
+        m *= beta1
+        np.multiply(g, 1.0 - beta1, out=work)
+        m += work
+        # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
+        v *= beta2
+        np.multiply(g, g, out=work)
+        work *= 1.0 - beta2
+        v += work
+        if self.amsgrad:
+            if state["max_exp_avg_sq"] is None:
+                state["max_exp_avg_sq"] = np.zeros_like(param)
+            # v_max_t = max(v_max_{t-1}, v_t), used in place of v_t
+            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+
+        # denom = sqrt(v_t) / sqrt(1 - beta2^t) + eps
+        np.sqrt(v, out=work)
+        work /= math.sqrt(1.0 - beta2**t)
+        work += self.eps
+        # theta_t = theta_{t-1} - lr / (1 - beta1^t) * m_t / denom
+        np.divide(m, work, out=work)
+        work *= lr / (1.0 - beta1**t)
+        param -= work

@@ -1,0 +1,120 @@
+r"""NAdam, with torch.optim.NAdam's signature, defaults and update (Dozat's momentum schedule).
+
+NAdam puts Nesterov's look-ahead into Adam: the step uses the momentum that *will* be applied at the
+next step, :math:`\mu_{t+1} m_t`, plus the part of the current gradient the momentum has not yet
+absorbed, :math:`(1-\mu_t) g_t`. Dozat also warms the momentum up with a schedule :math:`\mu_t`.
+
+The update for a gradient :math:`g_t` at :math:`\theta_{t-1}` (torch's single-tensor algorithm):
+
+.. math::
+
+   g_t &\leftarrow -g_t                                         &&\text{if maximize} \\
+   g_t &\leftarrow g_t + \lambda\,\theta_{t-1}                  &&\text{if } \lambda \ne 0 \text{ (weight_decay)} \\
+   \theta_{t-1} &\leftarrow (1 - \gamma\lambda)\,\theta_{t-1}   &&\text{instead, if decoupled_weight_decay} \\
+   \mu_t &= \beta_1\,\bigl(1 - \tfrac12\, 0.96^{\,t\psi}\bigr)   &&(\psi = \text{momentum_decay}) \\
+   \Pi_t &= \textstyle\prod_{i=1}^{t} \mu_i \\
+   m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+   v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+   d_t &= \sqrt{v_t / (1-\beta_2^t)} + \epsilon \\
+   \theta_t &= \theta_{t-1} - \gamma\,\frac{1-\mu_t}{1-\Pi_t}\,\frac{g_t}{d_t}
+                            - \gamma\,\frac{\mu_{t+1}}{1-\Pi_{t+1}}\,\frac{m_t}{d_t}
+
+with :math:`m_0 = v_0 = 0`, :math:`\Pi_0 = 1`.
+
+Defaults: ``lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
+decoupled_weight_decay=False, maximize=False``.
+
+Conventions worth knowing:
+
+* The moving average :math:`m_t` uses the constant :math:`\beta_1`; only the step's weights use the
+  schedule :math:`\mu_t` (as in torch and in Dozat's Algorithm 2).
+* ``momentum_decay`` is :math:`\psi` in :math:`0.96^{t\psi}` (Dozat suggests 0.004); with
+  ``momentum_decay=0`` the schedule is constant at :math:`\beta_1/2`, *not* :math:`\beta_1`.
+* :math:`\Pi_t` is kept in the state as ``mu_product`` (a float), as torch does, so a change of
+  ``betas`` mid-run continues the product rather than recomputing it.
+* ``decoupled_weight_decay=True`` is torch's "NAdamW" (decay :math:`\theta \leftarrow (1-\gamma\lambda)\theta`).
+
+Reference: Dozat, "Incorporating Nesterov Momentum into Adam" (ICLR 2016 workshop).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .optimizer import Hyperparameter, Optimizer, beta_pair, boolean, non_negative
+
+__all__ = ["NAdam"]
+
+
+class NAdam(Optimizer):
+    """Adam with Nesterov momentum and a warming-up momentum schedule.
+
+    >>> import numpy as np
+    >>> theta = np.array([1.0, -2.0])
+    >>> opt = NAdam([theta], lr=0.1, eps=0.0)
+    >>> opt.step([np.array([3.0, -0.5])])   # first step: -lr sign(g) (1 + 0.1 mu_2 / (1 - mu_1 mu_2))
+    >>> np.round(theta, 4)
+    array([ 0.8944, -1.8944])
+    """
+
+    lr = Hyperparameter(non_negative, "learning rate")
+    betas = Hyperparameter(beta_pair, "betas")
+    eps = Hyperparameter(non_negative, "epsilon value")
+    weight_decay = Hyperparameter(non_negative, "weight_decay value")
+    momentum_decay = Hyperparameter(non_negative, "momentum_decay value")
+    decoupled_weight_decay = Hyperparameter(boolean, "decoupled_weight_decay")
+    maximize = Hyperparameter(boolean, "maximize")
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 momentum_decay=4e-3, decoupled_weight_decay=False, *, maximize=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
+                         maximize=maximize)
+
+    def _init_state(self, param):
+        return {
+            "exp_avg": np.zeros_like(param),      # m
+            "exp_avg_sq": np.zeros_like(param),   # v
+            "mu_product": 1.0,                    # Pi_t, the product of the momentum schedule
+        }
+
+    def _update(self, param, grad, state, scratch):
+        lr, (beta1, beta2), wd, t = self.lr, self.betas, self.weight_decay, self.step_count
+        decoupled, psi = self.decoupled_weight_decay, self.momentum_decay
+        m, v, work = state["exp_avg"], state["exp_avg_sq"], scratch.work
+        # g <- -g (maximize);  g <- g + lambda theta (L2 weight decay)
+        g = self._effective_gradient(param, grad, scratch, 0.0 if decoupled else wd, self.maximize)
+        if decoupled and wd:
+            # theta <- (1 - lr lambda) theta
+            param *= 1.0 - lr * wd
+
+        # mu_t = beta1 (1 - 0.5 * 0.96^(t psi)),  mu_{t+1} likewise
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+        # Pi_t = Pi_{t-1} mu_t
+        state["mu_product"] *= mu
+        mu_product = state["mu_product"]
+        mu_product_next = mu_product * mu_next
+
+        # m_t = beta1 m_{t-1} + (1 - beta1) g_t
+        m *= beta1
+        np.multiply(g, 1.0 - beta1, out=work)
+        m += work
+        # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
+        v *= beta2
+        np.multiply(g, g, out=work)
+        work *= 1.0 - beta2
+        v += work
+        # d_t = sqrt(v_t / (1 - beta2^t)) + eps
+        np.divide(v, 1.0 - beta2**t, out=work)
+        np.sqrt(work, out=work)
+        work += self.eps
+        # theta <- theta - lr (1 - mu_t) / (1 - Pi_t) * g_t / d_t
+        gd = np.divide(g, work, out=scratch.grad)
+        gd *= lr * (1.0 - mu) / (1.0 - mu_product)
+        param -= gd
+        # theta <- theta - lr mu_{t+1} / (1 - Pi_{t+1}) * m_t / d_t
+        np.divide(m, work, out=work)
+        work *= lr * mu_next / (1.0 - mu_product_next)
+        param -= work
+

@@ -1,0 +1,197 @@
+"""Record torch.optim trajectories for optlib's reference tests (needs torch; the tests do not).
+
+Run it where torch is installed (it is *not* a dependency of optlib)::
+
+    python tests/reference/make_reference.py          # writes tests/reference/trajectories.npz
+
+Every case runs one torch.optim class, with its single-tensor algorithm (``foreach=False``, the one
+the documentation's pseudo-code describes), in float64 for ``N_STEPS`` steps on the same problem:
+
+    f(x) = 1/2 x^T A x + b^T x + c * sum(log cosh x),   grad f(x) = A x + b + c * tanh(x)
+
+where ``x`` is the concatenation of three parameter arrays of different shapes, ``A`` is a random
+symmetric positive definite matrix and ``c`` weights a nonlinearity, so the gradient depends on the
+parameters in a non-linear way. The gradient is computed here with NumPy, the same function the test
+uses, so torch and optlib see the same gradients as long as their parameters agree.
+
+Cases may also change the learning rate mid-run (``lr_change``: the way a schedule drives an
+optimizer) or inject non-finite gradient entries at one step (``nonfinite``: torch's inf/NaN
+propagation). The file stores, per case, the parameters (concatenated) after the steps in
+``SNAPSHOTS`` and the torch version; the problem itself is regenerated from ``SEED``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+SEED = 20261125
+SHAPES = [(4,), (2, 3), (2, 1, 2)]
+N_STEPS = 120
+SNAPSHOTS = [1, 2, 3, 4, 5, 6, 7, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120]
+LR_CHANGE_STEP = 60       # lr is multiplied by LR_CHANGE_FACTOR before this step
+LR_CHANGE_FACTOR = 0.3
+NONFINITE_STEP = 5        # the gradient of this step gets +inf at index 1 and NaN at index 7
+OUT = Path(__file__).with_name("trajectories.npz")
+
+
+def problem():
+    """The fixed problem: (A, b, c, x0 as a list of arrays shaped SHAPES)."""
+    rng = np.random.default_rng(SEED)
+    n = sum(int(np.prod(s)) for s in SHAPES)
+    m = rng.standard_normal((n, n))
+    a = m @ m.T / n + 0.1 * np.eye(n)
+    b = rng.standard_normal(n)
+    c = 0.5
+    x0 = rng.standard_normal(n)
+    return a, b, c, split(x0)
+
+
+def split(x):
+    out, start = [], 0
+    for shape in SHAPES:
+        size = int(np.prod(shape))
+        out.append(x[start:start + size].reshape(shape).copy())
+        start += size
+    return out
+
+
+def gradients(a, b, c, params, step):
+    """grad f at the current parameters (a list shaped like params); ``step`` counts from 1."""
+    x = np.concatenate([p.ravel() for p in params])
+    g = a @ x + b + c * np.tanh(x)
+    return split(g)
+
+
+def inject_nonfinite(grads):
+    flat = [g.ravel() for g in grads]     # views
+    flat[0][1] = np.inf
+    flat[1][3] = np.nan                   # index 7 of the concatenation
+    return grads
+
+
+# name -> (class name, keyword arguments, options); lr values keep every run bounded.
+CASES = {
+    "SGD_plain": ("SGD", {"lr": 0.05}, {}),
+    "SGD_momentum": ("SGD", {"lr": 0.02, "momentum": 0.9}, {}),
+    "SGD_dampening": ("SGD", {"lr": 0.05, "momentum": 0.8, "dampening": 0.5}, {}),
+    "SGD_nesterov_wd": ("SGD", {"lr": 0.02, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1}, {}),
+    "SGD_maximize": ("SGD", {"lr": 0.005, "momentum": 0.5, "maximize": True}, {}),
+    "SGD_lr_change": ("SGD", {"lr": 0.02, "momentum": 0.9}, {"lr_change": True}),
+    "SGD_nonfinite": ("SGD", {"lr": 0.02, "momentum": 0.9}, {"nonfinite": True}),
+    "Adagrad_default": ("Adagrad", {}, {}),
+    "Adagrad_lr_decay": ("Adagrad", {"lr": 0.3, "lr_decay": 0.05}, {}),
+    "Adagrad_initial_acc_wd": ("Adagrad", {"lr": 0.2, "initial_accumulator_value": 0.5,
+                                           "weight_decay": 0.2, "eps": 1e-3}, {}),
+    "Adagrad_maximize": ("Adagrad", {"lr": 0.05, "maximize": True}, {}),
+    "Adagrad_nonfinite": ("Adagrad", {"lr": 0.1}, {"nonfinite": True}),
+    "RMSprop_default": ("RMSprop", {}, {}),
+    "RMSprop_centered": ("RMSprop", {"lr": 0.01, "centered": True}, {}),
+    "RMSprop_momentum": ("RMSprop", {"lr": 0.005, "momentum": 0.9, "alpha": 0.9}, {}),
+    "RMSprop_centered_momentum_wd": ("RMSprop", {"lr": 0.005, "momentum": 0.5, "centered": True,
+                                                 "weight_decay": 0.3, "eps": 1e-4}, {}),
+    "RMSprop_maximize": ("RMSprop", {"lr": 0.01, "alpha": 0.5, "maximize": True}, {}),
+    "RMSprop_lr_change": ("RMSprop", {"lr": 0.01, "momentum": 0.5}, {"lr_change": True}),
+    "RMSprop_nonfinite": ("RMSprop", {"lr": 0.01, "centered": True}, {"nonfinite": True}),
+    "Adam_default": ("Adam", {}, {}),
+    "Adam_lr": ("Adam", {"lr": 0.05}, {}),
+    "Adam_amsgrad": ("Adam", {"lr": 0.05, "amsgrad": True, "betas": (0.8, 0.99)}, {}),
+    "Adam_wd_betas": ("Adam", {"lr": 0.01, "weight_decay": 0.2, "betas": (0.5, 0.9), "eps": 1e-3}, {}),
+    "Adam_decoupled": ("Adam", {"lr": 0.03, "weight_decay": 0.5, "decoupled_weight_decay": True}, {}),
+    "Adam_maximize_amsgrad": ("Adam", {"lr": 0.01, "maximize": True, "amsgrad": True}, {}),
+    "Adam_lr_change": ("Adam", {"lr": 0.05}, {"lr_change": True}),
+    "Adam_nonfinite": ("Adam", {"lr": 0.05}, {"nonfinite": True}),
+    "AdamW_default": ("AdamW", {"lr": 0.05}, {}),
+    "AdamW_wd": ("AdamW", {"lr": 0.03, "weight_decay": 0.5, "betas": (0.7, 0.95)}, {}),
+    "AdamW_amsgrad": ("AdamW", {"lr": 0.05, "weight_decay": 0.1, "amsgrad": True}, {}),
+    "AdamW_maximize": ("AdamW", {"lr": 0.01, "weight_decay": 0.1, "maximize": True}, {}),
+    "AdamW_nonfinite": ("AdamW", {"lr": 0.05, "weight_decay": 0.1}, {"nonfinite": True}),
+    "NAdam_default": ("NAdam", {}, {}),
+    "NAdam_lr_momentum_decay": ("NAdam", {"lr": 0.05, "momentum_decay": 0.1, "betas": (0.8, 0.99)}, {}),
+    "NAdam_wd": ("NAdam", {"lr": 0.03, "weight_decay": 0.2, "eps": 1e-4}, {}),
+    "NAdam_decoupled": ("NAdam", {"lr": 0.03, "weight_decay": 0.5, "decoupled_weight_decay": True}, {}),
+    "NAdam_maximize": ("NAdam", {"lr": 0.01, "maximize": True}, {}),
+    "NAdam_nonfinite": ("NAdam", {"lr": 0.05}, {"nonfinite": True}),
+    "Adadelta_default": ("Adadelta", {}, {}),
+    "Adadelta_rho_lr_wd": ("Adadelta", {"lr": 0.5, "rho": 0.5, "weight_decay": 0.2}, {}),
+    "Adadelta_eps": ("Adadelta", {"rho": 0.95, "eps": 1e-3}, {}),
+    "Adadelta_maximize": ("Adadelta", {"lr": 0.5, "maximize": True}, {}),
+    "Adadelta_nonfinite": ("Adadelta", {"eps": 1e-3}, {"nonfinite": True}),
+    "Adamax_default": ("Adamax", {}, {}),
+    "Adamax_lr_betas": ("Adamax", {"lr": 0.02, "betas": (0.8, 0.99)}, {}),
+    "Adamax_wd_eps": ("Adamax", {"lr": 0.03, "weight_decay": 0.2, "eps": 0.1}, {}),
+    "Adamax_maximize": ("Adamax", {"lr": 0.01, "maximize": True}, {}),
+    "Adamax_nonfinite": ("Adamax", {"lr": 0.05}, {"nonfinite": True}),
+    "RAdam_default": ("RAdam", {}, {}),
+    "RAdam_lr_beta2": ("RAdam", {"lr": 0.05, "betas": (0.9, 0.9)}, {}),
+    "RAdam_wd": ("RAdam", {"lr": 0.03, "weight_decay": 0.2, "betas": (0.8, 0.95)}, {}),
+    "RAdam_decoupled": ("RAdam", {"lr": 0.03, "weight_decay": 0.5, "decoupled_weight_decay": True,
+                                  "betas": (0.9, 0.95)}, {}),
+    "RAdam_maximize": ("RAdam", {"lr": 0.01, "maximize": True, "betas": (0.9, 0.95)}, {}),
+    "RAdam_nonfinite": ("RAdam", {"lr": 0.05, "betas": (0.9, 0.9)}, {"nonfinite": True}),
+}
+
+
+def run(make_optimizer, options):
+    """Run N_STEPS steps on the problem; returns the concatenated parameters at SNAPSHOTS.
+
+    ``make_optimizer(x0)`` returns ``(get_params, get_lr, set_lr, step)``: the current parameters
+    as NumPy arrays, the learning rate, a way to change it, and one step from a list of gradients.
+    The recording script and the tests share this loop, so both feed the same gradients.
+    """
+    a, b, c, x0 = problem()
+    get_params, get_lr, set_lr, step = make_optimizer(x0)
+    snapshots = []
+    with np.errstate(all="ignore"):
+        for t in range(1, N_STEPS + 1):
+            if options.get("lr_change") and t == LR_CHANGE_STEP:
+                set_lr(get_lr() * LR_CHANGE_FACTOR)
+            grads = gradients(a, b, c, get_params(), t)
+            if options.get("nonfinite") and t == NONFINITE_STEP:
+                grads = inject_nonfinite(grads)
+            step(grads)
+            if t in SNAPSHOTS:
+                snapshots.append(np.concatenate([p.ravel() for p in get_params()]))
+    return np.array(snapshots)
+
+
+def run_torch(name):
+    """One case with torch.optim's single-tensor algorithm in float64."""
+    import torch
+
+    cls_name, kwargs, options = CASES[name]
+
+    def make(x0):
+        params = [torch.tensor(p, dtype=torch.float64) for p in x0]
+        opt = getattr(torch.optim, cls_name)(params, foreach=False, **kwargs)
+
+        def set_lr(lr):
+            for group in opt.param_groups:
+                group["lr"] = lr
+
+        def step(grads):
+            for p, g in zip(params, grads):
+                p.grad = torch.from_numpy(np.array(g, dtype=np.float64))
+            opt.step()
+
+        return (lambda: [p.detach().numpy().copy() for p in params],
+                lambda: opt.param_groups[0]["lr"], set_lr, step)
+
+    return run(make, options)
+
+
+def main():
+    import torch
+
+    # torch keeps scalar state (``step``, NAdam's ``mu_product``) in the default dtype: float64
+    # makes the whole computation float64, which is what optlib does.
+    torch.set_default_dtype(torch.float64)
+    data = {name: run_torch(name) for name in CASES}
+    data["torch_version"] = np.array(torch.__version__)
+    np.savez_compressed(OUT, **data)
+    print(f"wrote {len(CASES)} cases, {OUT.stat().st_size / 1024:.0f} KB, torch {torch.__version__}: {OUT}")
+
+
+if __name__ == "__main__":
+    main()
