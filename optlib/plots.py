@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from .surfaces import Surface
 from .trajectory import Trajectory
@@ -71,8 +72,13 @@ def plot_contour(surface: Surface, ax: Axes | None = None, resolution: int = 200
         ax.contour(x, y, z, levels=levels, cmap="Greys_r", linewidths=0.7, alpha=0.8)
     ax.plot(surface.minima[:, 0], surface.minima[:, 1], "*", color="#444444", markersize=12, zorder=3,
             label="minimum")
-    ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="$x$", ylabel="$y$", aspect="equal")
+    # Plain-text labels: mathtext parsing would be a third of every explorer redraw.
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="x", ylabel="y", aspect="equal")
     return ax
+
+
+def _powers_of_ten(value, _position) -> str:
+    return f"1e{round(np.log10(value))}" if value > 0 else ""
 
 
 def plot_trajectories(surface: Surface, trajectories: Mapping[str, Trajectory], ax: Axes | None = None,
@@ -116,7 +122,11 @@ def plot_losses(trajectories: Mapping[str, Trajectory], min_value: float = 0.0, 
         ax.semilogy(steps[shown], gap[shown], color=color(label), label=label, linewidth=1.5)
         if path.diverged:
             ax.axvline(path.diverged_at, color=color(label), linestyle=":", linewidth=1)
-    ax.set(xlabel="step $t$", ylabel=r"$f(\theta_t) - f^\star$")
+    ax.set(xlabel="step t", ylabel="f(θ_t) − f*")
+    # Decades only, as plain text, no minor ticks: the fast path for explorers that redraw live.
+    ax.yaxis.set_major_locator(LogLocator(numticks=6))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_major_formatter(FuncFormatter(_powers_of_ten))
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8)
     if title:

@@ -1,0 +1,51 @@
+"""Median time of each explorer's callback: compute + redraw with the Agg backend, at default settings.
+
+Target (issue "Chapters"): at most 50 ms per redraw, so a slider feels live. Timing is a benchmark,
+not a test: the machines are shared and noisy, so the script also times a reference in the same
+run (drawing an empty figure with two axes, the floor of any redraw) and prints the ratio.
+Run:  .venv/bin/python benchmarks/explorer_latency.py
+"""
+
+import statistics
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from optlib.explorers.catalog import chapter_explorers  # noqa: E402
+
+TARGET_MS = 50.0
+
+
+def median_ms(redraw, repeats: int = 15) -> float:
+    redraw()  # warm caches (fonts, imports)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        redraw()
+        times.append(1e3 * (time.perf_counter() - start))
+    return statistics.median(times)
+
+
+def empty_figure() -> None:
+    figure = Figure(figsize=(9.0, 3.8), dpi=80)
+    FigureCanvasAgg(figure)
+    figure.subplots(1, 2)
+    figure.canvas.draw()
+
+
+def main() -> None:
+    reference = median_ms(empty_figure)
+    print(f"reference (empty two-axes figure): {reference:.1f} ms")
+    print(f"{'explorer':34s} {'median ms':>10s} {'x reference':>12s}  target {TARGET_MS:.0f} ms")
+    for name, factory in chapter_explorers().items():
+        explorer = factory()
+        ms = median_ms(lambda: explorer.figure().canvas.draw())
+        print(f"{name:34s} {ms:10.1f} {ms / reference:12.1f}  {'ok' if ms <= TARGET_MS else 'SLOW'}")
+
+
+if __name__ == "__main__":
+    main()
