@@ -1,0 +1,28 @@
+"""nbgrader's configuration for the book's course; the course root is this folder (assignments/).
+
+Run nbgrader from here (`cd assignments && nbgrader ...`), or use the Makefile targets
+`make assignments`, `make autograde` and `make grades`; see the book page "Teaching with this book".
+nbgrader starts `alembic` as a subprocess, so the virtual environment's bin must be on PATH.
+
+Layout (nbgrader's defaults):
+    source/<assignment>/<assignment>.ipynb     the instructor's notebooks, with solutions and hidden tests
+    release/<assignment>/                      the student versions (`nbgrader generate_assignment`)
+    submitted/<student>/<assignment>/          what students hand in (you collect it there)
+    autograded/<student>/<assignment>/         graded copies (`nbgrader autograde`)
+    feedback/<student>/<assignment>/           HTML feedback (`nbgrader generate_feedback`)
+    gradebook.db                               the SQLite gradebook; grades.csv is exported from it
+"""
+
+import os
+
+c = get_config()  # noqa: F821 (provided by nbgrader's config loader)
+
+c.CourseDirectory.course_id = "optimizers-book"
+# The course root is the folder of this file, wherever nbgrader is started from.
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+
+# Grading runs the notebooks with the kernel named in them ("python3"); a cell that runs longer
+# than this (an endless loop in a submission) is interrupted and counts as failed.
+c.Execute.timeout = 120
+# Keep submissions' printed output bounded in the autograded copies.
+c.LimitOutput.max_lines = 200
