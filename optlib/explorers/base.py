@@ -12,14 +12,27 @@ Which form is chosen by the environment variable ``OPTLIB_EXPLORERS`` (``live``,
 ``static``). The book build and the notebook tests set ``static``: live widgets would be dead on a
 static page, and executing them headless can stall the notebook client (jupyter/nbclient#312).
 The live callbacks are tested directly in ``tests/``.
+
+The static player is matplotlib's JavaScript-HTML writer (``FuncAnimation.to_jshtml``), made fit for
+an offline website:
+
+* its frames are re-encoded as 256-colour palette PNGs (about a third of the bytes, the same look),
+  and a player over :attr:`Explorer.max_player_bytes` is an error rather than a heavy page;
+* matplotlib's player fetches its button icons (Font Awesome) from a CDN: that link is removed and
+  the icons are small inline SVGs, so the player needs nothing from the network;
+* it opens on the frame nearest the control's default, so the page first shows the usual setting.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import matplotlib
 import numpy as np
 from matplotlib.animation import FuncAnimation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -42,7 +55,8 @@ class Slider:
 
     def __post_init__(self):
         if not self.low <= self.default <= self.high:
-            raise ValueError(f"slider {self.name!r}: default {self.default} is outside [{self.low}, {self.high}]")
+            raise ValueError(f"slider {self.name!r}: default {self.default} is outside "
+                             f"[{self.low}, {self.high}]")
         if self.log and self.low <= 0:
             raise ValueError(f"slider {self.name!r}: a log slider needs low > 0, got {self.low}")
 
@@ -77,7 +91,8 @@ class Choice:
 
     def __post_init__(self):
         if self.default not in self.options:
-            raise ValueError(f"choice {self.name!r}: default {self.default!r} is not one of {list(self.options)}")
+            raise ValueError(f"choice {self.name!r}: default {self.default!r} is not one of "
+                             f"{list(self.options)}")
 
     def values(self, count: int) -> list:
         return list(self.options)
@@ -106,10 +121,16 @@ class Explorer:
         sweep: the name of the control the static player sweeps.
         frames: how many frames the static player holds (page weight grows with it).
         figsize, dpi: the figure's size; the static player's frames use ``static_dpi``.
+        max_player_bytes: the largest static player allowed, in bytes of HTML (a page holds at
+            most 3 MB, and may hold several players).
     """
 
+    #: A static player larger than this (bytes of HTML) raises instead of weighing down its page.
+    max_player_bytes = 1_000_000
+
     def __init__(self, draw: Callable[..., None], controls: Sequence[Slider | Choice], sweep: str,
-                 frames: int = 15, figsize=(9.0, 3.8), dpi: int = 80, static_dpi: int = 60):
+                 frames: int = 15, figsize=(9.0, 3.8), dpi: int = 80, static_dpi: int = 80,
+                 max_player_bytes: int | None = None):
         names = [c.name for c in controls]
         if len(set(names)) != len(names):
             raise ValueError(f"controls have repeated names: {names}")
@@ -124,6 +145,8 @@ class Explorer:
         self.figsize = figsize
         self.dpi = dpi
         self.static_dpi = static_dpi
+        if max_player_bytes is not None:
+            self.max_player_bytes = max_player_bytes
 
     @property
     def defaults(self) -> dict:
@@ -162,7 +185,11 @@ class Explorer:
         return widgets.VBox([widgets.HBox(list(controls.values()), layout={"flex_flow": "row wrap"}), output])
 
     def static(self) -> str:
-        """The kernel-free form: an HTML player (slider + buttons) over the ``sweep`` values."""
+        """The kernel-free form: an HTML player (slider + buttons) over the ``sweep`` values.
+
+        Self-contained (frames embedded as data URIs, no external URL); opens on the frame
+        nearest the sweep control's default.
+        """
         fig = Figure(figsize=self.figsize, dpi=self.static_dpi)
         FigureCanvasAgg(fig)
         values = self.sweep_values()
@@ -173,7 +200,32 @@ class Explorer:
             return []
 
         animation = FuncAnimation(fig, show_frame, frames=len(values), interval=400, repeat=False)
-        return animation.to_jshtml(default_mode="once")
+        # PNG frames (sharp lines and text); a generous embed limit, so no frame is ever dropped
+        # silently: the size is checked below, after the frames are shrunk.
+        with matplotlib.rc_context({"animation.frame_format": "png", "animation.embed_limit": 100.0}):
+            html = animation.to_jshtml(default_mode="once")
+        html, count = _palette_frames(html)
+        if count != len(values):
+            raise RuntimeError(f"the static player holds {count} frames, expected {len(values)}")
+        html = _offline_player(html, start=self._start_frame(values), alt=self._alt_text())
+        if len(html) > self.max_player_bytes:
+            raise ValueError(
+                f"the static player of {self.sweep!r} is {len(html):,} bytes, over the budget of "
+                f"{self.max_player_bytes:,}: lower frames ({self.frames}) or static_dpi ({self.static_dpi})")
+        return html
+
+    def _start_frame(self, values: list) -> int:
+        """The index of the frame nearest the sweep control's default value."""
+        control = next(c for c in self.controls if c.name == self.sweep)
+        if isinstance(control, Choice):
+            return values.index(control.default)
+        grid = np.log(values) if control.log else np.asarray(values, dtype=float)
+        target = np.log(control.default) if control.log else control.default
+        return int(np.argmin(np.abs(grid - target)))
+
+    def _alt_text(self) -> str:
+        control = next(c for c in self.controls if c.name == self.sweep)
+        return f"figure for one value of {control.label or control.name}; the slider below changes it"
 
     def _ipython_display_(self):
         from IPython.display import HTML, display
@@ -182,3 +234,74 @@ class Explorer:
             display(HTML(self.static()))
         else:
             display(self.live())
+
+
+# --- making matplotlib's player light and offline ----------------------------------------------
+
+_FRAME = re.compile(r'(frames\[\d+\] = "data:image/)png(;base64,)([^"]+)(")')
+
+
+def _palette_png(png: bytes) -> bytes:
+    """``png`` re-encoded with a 256-colour palette (figures have few colours; no dithering)."""
+    from PIL import Image  # matplotlib's own dependency
+
+    with Image.open(io.BytesIO(png)) as image:
+        palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE,
+                                                dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    palette.save(out, format="PNG", optimize=True)
+    return out.getvalue() if out.tell() < len(png) else png
+
+
+def _palette_frames(html: str) -> tuple[str, int]:
+    """The player with each embedded PNG frame shrunk by :func:`_palette_png`, and the frame count."""
+
+    def shrink(match):
+        png = base64.b64decode(match.group(3).replace("\\\n", ""))
+        data = base64.b64encode(_palette_png(png)).decode("ascii")
+        return f"{match.group(1)}png{match.group(2)}{data}{match.group(4)}"
+
+    return _FRAME.subn(shrink, html)
+
+
+# Inline SVG icons (16 x 16, the button's text colour) for matplotlib's Font Awesome buttons.
+_ICON_SHAPES = {
+    "fa-minus": '<rect x="3" y="7" width="10" height="2"/>',
+    "fa-plus": '<rect x="3" y="7" width="10" height="2"/><rect x="7" y="3" width="2" height="10"/>',
+    "fa-play": '<polygon points="4,2 14,8 4,14"/>',
+    "fa-play fa-flip-horizontal": '<polygon points="12,2 2,8 12,14"/>',
+    "fa-pause": '<rect x="3" y="2" width="3.5" height="12"/><rect x="9.5" y="2" width="3.5" height="12"/>',
+    "fa-step-forward": '<polygon points="3,2 11,8 3,14"/><rect x="11" y="2" width="2" height="12"/>',
+    "fa-step-backward": '<rect x="3" y="2" width="2" height="12"/><polygon points="13,2 5,8 13,14"/>',
+    "fa-fast-forward": '<polygon points="1,2 7,8 1,14"/><polygon points="7,2 13,8 7,14"/>'
+                       '<rect x="13" y="2" width="2" height="12"/>',
+    "fa-fast-backward": '<rect x="1" y="2" width="2" height="12"/><polygon points="9,2 3,8 9,14"/>'
+                        '<polygon points="15,2 9,8 15,14"/>',
+}
+_ICON = re.compile(r'<i class="fa ([a-z -]+)"></i>')
+_EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
+
+
+def _svg_icon(match) -> str:
+    shape = _ICON_SHAPES.get(match.group(1).strip())
+    if shape is None:
+        return match.group(0)
+    return ('<svg width="14" height="14" viewBox="0 0 16 16" fill="currentColor" aria-hidden="true" '
+            f'style="vertical-align: middle">{shape}</svg>')
+
+
+def _offline_player(html: str, start: int, alt: str) -> str:
+    """matplotlib's player without its CDN stylesheet, opening on frame ``start``, scaling to the page."""
+    html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html, flags=re.DOTALL)
+    html = _ICON.sub(_svg_icon, html)
+    match = re.search(r'<img id="_anim_img([0-9a-f]+)">', html)
+    if match:
+        uid = match.group(1)
+        html = html.replace(match.group(0), f'<img id="_anim_img{uid}" alt="{alt}" '
+                                             'style="max-width: 100%; height: auto">')
+        # matplotlib creates anim<uid> in a setTimeout(0); this later timeout runs after it.
+        html += (f'\n<script>setTimeout(function () {{ var a = window["anim{uid}"]; '
+                 f'if (a) {{ a.set_frame({start}); }} }}, 0);</script>\n')
+    if _EXTERNAL.search(html):
+        raise RuntimeError("the static player refers to an external URL; it must work offline")
+    return html
