@@ -9,7 +9,7 @@ The update for a gradient :math:`g_t` at :math:`\theta_{t-1}` (torch's single-te
 .. math::
 
    g_t &\leftarrow -g_t                                       &&\text{if maximize} \\
-   g_t &\leftarrow g_t + \lambda\,\theta_{t-1}                &&\text{if } \lambda \ne 0 \text{ (weight_decay)} \\
+   g_t &\leftarrow g_t + \lambda\,\theta_{t-1}  &&\text{if } \lambda \ne 0 \text{ (weight_decay)} \\
    v_t &= \rho\, v_{t-1} + (1-\rho)\, g_t^2 \\
    \Delta_t &= \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}\; g_t \\
    u_t &= \rho\, u_{t-1} + (1-\rho)\, \Delta_t^2 \\

@@ -9,7 +9,7 @@ The update for a gradient :math:`g_t` at :math:`\theta_{t-1}` (torch's single-te
 .. math::
 
    g_t &\leftarrow -g_t                                     &&\text{if maximize} \\
-   g_t &\leftarrow g_t + \lambda\,\theta_{t-1}              &&\text{if } \lambda \ne 0 \text{ (weight_decay)} \\
+   g_t &\leftarrow g_t + \lambda\,\theta_{t-1}  &&\text{if } \lambda \ne 0 \text{ (weight_decay)} \\
    m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
    u_t &= \max(\beta_2\, u_{t-1},\ |g_t| + \epsilon) \\
    \theta_t &= \theta_{t-1} - \frac{\gamma}{1-\beta_1^t}\, \frac{m_t}{u_t}

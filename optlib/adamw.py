@@ -54,5 +54,5 @@ class AdamW(Adam):
 
     def _check_hyperparameters(self):
         if not self.decoupled_weight_decay:
-            raise ValueError("AdamW's weight decay is always decoupled (decoupled_weight_decay must be True); "
-                             "use Adam for the L2 form")
+            raise ValueError("AdamW's weight decay is always decoupled (decoupled_weight_decay must be "
+                             "True); use Adam for the L2 form")

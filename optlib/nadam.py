@@ -9,7 +9,7 @@ The update for a gradient :math:`g_t` at :math:`\theta_{t-1}` (torch's single-te
 .. math::
 
    g_t &\leftarrow -g_t                                         &&\text{if maximize} \\
-   g_t &\leftarrow g_t + \lambda\,\theta_{t-1}                  &&\text{if } \lambda \ne 0 \text{ (weight_decay)} \\
+   g_t &\leftarrow g_t + \lambda\,\theta_{t-1}  &&\text{if } \lambda \ne 0 \text{ (weight_decay)} \\
    \theta_{t-1} &\leftarrow (1 - \gamma\lambda)\,\theta_{t-1}   &&\text{instead, if decoupled_weight_decay} \\
    \mu_t &= \beta_1\,\bigl(1 - \tfrac12\, 0.96^{\,t\psi}\bigr)   &&(\psi = \text{momentum_decay}) \\
    \Pi_t &= \textstyle\prod_{i=1}^{t} \mu_i \\
@@ -32,7 +32,8 @@ Conventions worth knowing:
   ``momentum_decay=0`` the schedule is constant at :math:`\beta_1/2`, *not* :math:`\beta_1`.
 * :math:`\Pi_t` is kept in the state as ``mu_product`` (a float), as torch does, so a change of
   ``betas`` mid-run continues the product rather than recomputing it.
-* ``decoupled_weight_decay=True`` is torch's "NAdamW" (decay :math:`\theta \leftarrow (1-\gamma\lambda)\theta`).
+* ``decoupled_weight_decay=True`` is torch's "NAdamW": decay
+  :math:`\theta \leftarrow (1-\gamma\lambda)\theta` instead of the L2 term.
 
 Reference: Dozat, "Incorporating Nesterov Momentum into Adam" (ICLR 2016 workshop).
 """

@@ -182,7 +182,7 @@ class Optimizer:
         self.state = [self._init_state(p) for p in self.params]
         self._scratch = [SimpleNamespace(**{name: np.empty_like(p) for name in self._scratch_names})
                          for p in self.params]
-        self._work = list(zip(self.params, self.state, self._scratch))
+        self._work = list(zip(self.params, self.state, self._scratch, strict=True))
 
     # --- what subclasses write -------------------------------------------------------------
 
@@ -234,10 +234,11 @@ class Optimizer:
         grads = self._check_grads(grads)
         # A gradient may be the parameter array itself (the gradient of |p|^2 / 2 is p): updates
         # write to p, so read such a gradient from a copy.
-        grads = [g.copy() if np.may_share_memory(g, p) else g for g, p in zip(grads, self.params)]
+        grads = [g.copy() if np.may_share_memory(g, p) else g
+                 for g, p in zip(grads, self.params, strict=True)]
         self.step_count += 1
         with np.errstate(all="ignore"):
-            for (param, state, scratch), grad in zip(self._work, grads):
+            for (param, state, scratch), grad in zip(self._work, grads, strict=True):
                 self._update(param, grad, state, scratch)
 
     def state_dict(self) -> dict:
@@ -250,14 +251,17 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore a ``state_dict()``; checked first, so a refused load changes nothing."""
-        if not isinstance(state_dict, dict) or not {"hyperparameters", "step_count", "state"} <= state_dict.keys():
+        expected_keys = {"hyperparameters", "step_count", "state"}
+        if not isinstance(state_dict, dict) or not expected_keys <= state_dict.keys():
             raise ValueError("state_dict must be a dict from Optimizer.state_dict()")
         saved = state_dict["state"]
         if len(saved) != len(self.params):
-            raise ValueError(f"state_dict holds state for {len(saved)} parameters, optimizer has {len(self.params)}")
-        for i, (mine, theirs, param) in enumerate(zip(self.state, saved, self.params)):
+            raise ValueError(f"state_dict holds state for {len(saved)} parameters, "
+                             f"the optimizer has {len(self.params)}")
+        for i, (mine, theirs, param) in enumerate(zip(self.state, saved, self.params, strict=True)):
             if not isinstance(theirs, dict) or mine.keys() != theirs.keys():
-                raise ValueError(f"state_dict['state'][{i}] has keys {sorted(theirs)}, expected {sorted(mine)}")
+                raise ValueError(f"state_dict['state'][{i}] has keys {sorted(theirs)}, "
+                                 f"expected {sorted(mine)}")
             for key, value in theirs.items():
                 if isinstance(value, np.ndarray) and value.shape != param.shape:
                     raise ValueError(f"state_dict['state'][{i}][{key!r}] has shape {value.shape}, "
@@ -275,7 +279,7 @@ class Optimizer:
         trial._check_hyperparameters()
         self._hyperparameters = trial._hyperparameters
         self.step_count = int(step_count)
-        for mine, theirs in zip(self.state, saved):
+        for mine, theirs in zip(self.state, saved, strict=True):
             for key, value in theirs.items():
                 if isinstance(mine[key], np.ndarray) and isinstance(value, np.ndarray):
                     mine[key][...] = value  # keep the preallocated buffer, copy the values
@@ -297,7 +301,7 @@ class Optimizer:
             raise TypeError(f"grads must be a sequence of NumPy arrays, got {type(grads).__name__}")
         if len(grads) != len(self.params):
             raise ValueError(f"grads has {len(grads)} arrays but the optimizer has {len(self.params)} params")
-        for i, (g, p) in enumerate(zip(grads, self.params)):
+        for i, (g, p) in enumerate(zip(grads, self.params, strict=True)):
             if type(g) is not np.ndarray and not isinstance(g, np.ndarray):
                 raise TypeError(f"grads[{i}] must be a NumPy array, got {type(g).__name__}")
             if g.dtype.kind != "f":

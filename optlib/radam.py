@@ -12,7 +12,7 @@ The update for a gradient :math:`g_t` at :math:`\theta_{t-1}` (torch's single-te
 .. math::
 
    g_t &\leftarrow -g_t                                         &&\text{if maximize} \\
-   g_t &\leftarrow g_t + \lambda\,\theta_{t-1}                  &&\text{if } \lambda \ne 0 \text{ (weight_decay)} \\
+   g_t &\leftarrow g_t + \lambda\,\theta_{t-1}  &&\text{if } \lambda \ne 0 \text{ (weight_decay)} \\
    \theta_{t-1} &\leftarrow (1 - \gamma\lambda)\,\theta_{t-1}   &&\text{instead, if decoupled_weight_decay} \\
    m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t,
         \qquad \hat m_t = m_t / (1-\beta_1^t) \\

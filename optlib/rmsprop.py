@@ -8,7 +8,7 @@ The update for a gradient :math:`g_t` at :math:`\theta_{t-1}` (torch's single-te
 .. math::
 
    g_t &\leftarrow -g_t                                     &&\text{if maximize} \\
-   g_t &\leftarrow g_t + \lambda\,\theta_{t-1}              &&\text{if } \lambda \ne 0 \text{ (weight_decay)} \\
+   g_t &\leftarrow g_t + \lambda\,\theta_{t-1}  &&\text{if } \lambda \ne 0 \text{ (weight_decay)} \\
    v_t &= \alpha\, v_{t-1} + (1-\alpha)\, g_t^2 \\
    \bar g_t &= \alpha\, \bar g_{t-1} + (1-\alpha)\, g_t      &&\text{if centered} \\
    d_t &= \sqrt{v_t - \bar g_t^2} + \epsilon \ \text{ if centered, else } \sqrt{v_t} + \epsilon \\

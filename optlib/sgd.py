@@ -8,7 +8,7 @@ The update, for a gradient :math:`g_t` of the loss at :math:`\theta_{t-1}`
    g_t &\leftarrow -g_t                                  &&\text{if maximize} \\
    g_t &\leftarrow g_t + \lambda\,\theta_{t-1}           &&\text{if } \lambda \ne 0 \text{ (weight_decay)} \\
    b_t &\leftarrow \begin{cases} g_t & t = 1 \\ \mu\, b_{t-1} + (1-\tau)\, g_t & t > 1 \end{cases}
-                                                         &&\text{if } \mu \ne 0 \text{ (momentum, dampening } \tau) \\
+  &&\text{if } \mu \ne 0 \text{ (momentum, dampening } \tau) \\
    g_t &\leftarrow \begin{cases} g_t + \mu\, b_t & \text{nesterov} \\ b_t & \text{otherwise} \end{cases}
                                                          &&\text{if } \mu \ne 0 \\
    \theta_t &\leftarrow \theta_{t-1} - \gamma\, g_t      &&(\gamma = \text{lr})

@@ -171,7 +171,7 @@ def run_torch(name):
                 group["lr"] = lr
 
         def step(grads):
-            for p, g in zip(params, grads):
+            for p, g in zip(params, grads, strict=True):
                 p.grad = torch.from_numpy(np.array(g, dtype=np.float64))
             opt.step()
 

@@ -1,0 +1,519 @@
+"""Unit tests of optlib's optimizers: hand-checkable facts, bad input, checkpoints, schedules.
+
+The step-for-step agreement with torch.optim is in test_reference.py; these tests need only NumPy.
+"""
+
+import math
+import pickle
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+
+import optlib
+from optlib import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam, RAdam, RMSprop
+
+ALL = [SGD, Adagrad, RMSprop, Adam, AdamW, NAdam, Adadelta, Adamax, RAdam]
+WITH_EPS = [c for c in ALL if c is not SGD]
+WITH_BETAS = [Adam, AdamW, NAdam, Adamax, RAdam]
+
+# Settings that switch on every buffer and branch each class has (momentum, centering, AMSGrad, ...).
+FULL = {
+    SGD: dict(lr=0.05, momentum=0.9, dampening=0.1, weight_decay=0.01),
+    Adagrad: dict(lr=0.1, lr_decay=0.01, weight_decay=0.01, initial_accumulator_value=0.1),
+    RMSprop: dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.01),
+    Adam: dict(lr=0.01, amsgrad=True, weight_decay=0.01),
+    AdamW: dict(lr=0.01, amsgrad=True),
+    NAdam: dict(lr=0.01, weight_decay=0.01, decoupled_weight_decay=True),
+    Adadelta: dict(lr=0.5, weight_decay=0.01),
+    Adamax: dict(lr=0.01, weight_decay=0.01),
+    RAdam: dict(lr=0.01, betas=(0.9, 0.9), weight_decay=0.01),
+}
+
+# torch.optim's keyword defaults (torch 2.13), which optlib must reproduce.
+TORCH_DEFAULTS = {
+    SGD: dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False),
+    Adagrad: dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
+                  maximize=False),
+    RMSprop: dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                  maximize=False),
+    Adam: dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
+               decoupled_weight_decay=False),
+    AdamW: dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False,
+                decoupled_weight_decay=True),
+    NAdam: dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
+                decoupled_weight_decay=False, maximize=False),
+    Adadelta: dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False),
+    Adamax: dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False),
+    RAdam: dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False,
+                maximize=False),
+}
+
+
+def make_params(seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal((3,)).astype(dtype), rng.standard_normal((2, 4)).astype(dtype)]
+
+
+def grad_of(params):
+    """Gradient of a fixed non-quadratic loss, sum(p^2/2 + sin(p)), so it depends on the parameters."""
+    return [p + np.cos(p) for p in params]
+
+
+def run(opt, steps):
+    for _ in range(steps):
+        opt.step(grad_of(opt.params))
+
+
+def snapshot(opt):
+    """Deep copy of everything a step may change: parameters, state, step count, hyperparameters."""
+    return pickle.dumps(([p.copy() for p in opt.params], opt.state, opt.step_count, opt.hyperparameters))
+
+
+def ids(classes):
+    return [c.__name__ for c in classes]
+
+
+# --- the interface ---------------------------------------------------------------------------------
+
+def test_all_nine_are_exported():
+    for cls in ALL:
+        assert getattr(optlib, cls.__name__) is cls
+        assert cls.__name__ in optlib.__all__
+        assert issubclass(cls, optlib.Optimizer)
+
+
+@pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
+def test_defaults_are_torchs(cls):
+    opt = cls(make_params())
+    assert opt.hyperparameters == TORCH_DEFAULTS[cls]
+    assert opt.lr == TORCH_DEFAULTS[cls]["lr"]
+
+
+@pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
+def test_updates_in_place_and_accepts_a_single_array(cls):
+    theta = np.array([1.0, -2.0, 0.5])
+    alias = theta
+    opt = cls(theta, lr=0.1)
+    assert opt.params[0] is theta
+    opt.step(2 * theta)                          # a single array for grads too
+    assert alias is theta and not np.array_equal(theta, [1.0, -2.0, 0.5])
+    assert opt.step_count == 1
+
+
+@pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
+def test_float32_stays_float32(cls):
+    params = make_params(dtype=np.float32)
+    opt = cls(params, **FULL[cls])
+    run(opt, 3)
+    assert all(p.dtype == np.float32 for p in params)
+    for state in opt.state:
+        for value in state.values():
+            if isinstance(value, np.ndarray):
+                assert value.dtype == np.float32
+
+
+@pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
+def test_gradient_may_be_the_parameter_itself(cls):
+    # the gradient of |p|^2 / 2 is p: passing the parameter array must act like passing a copy
+    a, b = [np.array([1.0, -2.0, 3.0])], [np.array([1.0, -2.0, 3.0])]
+    opt_a, opt_b = cls(a, **FULL[cls]), cls(b, **FULL[cls])
+    for _ in range(5):
+        opt_a.step(a)
+        opt_b.step([b[0].copy()])
+    np.testing.assert_array_equal(a[0], b[0])
+
+
+@pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
+def test_a_step_allocates_nothing_proportional_to_the_parameters(cls):
+    params = [np.zeros(100_000), np.zeros(50_000)]
+    grads = [np.full(100_000, 0.5), np.full(50_000, -0.5)]
+    opt = cls(params, **FULL[cls])
+    opt.step(grads)  # buffers created at the first step (SGD's momentum) exist from here on
+    tracemalloc.start()
+    try:
+        for _ in range(3):
+            opt.step(grads)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000, f"a step allocated {peak} bytes for 1.2 MB of parameters"
+
+
+# --- hand-checkable facts -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cls", [Adam, AdamW, Adamax], ids=ids([Adam, AdamW, Adamax]))
+def test_first_step_with_eps_zero_is_minus_lr_sign_g(cls):
+    rng = np.random.default_rng(1)
+    start = rng.standard_normal(50)
+    g = rng.standard_normal(50) * 10.0 ** rng.integers(-6, 6, 50)   # wildly different scales
+    g[:3] = [0.0, -0.0, 1e-300]
+    kwargs = {"weight_decay": 0.0} if cls is AdamW else {}
+    # Exactly, bit for bit, when 1 - beta1 and sqrt(1 - beta2) are exact in binary
+    # (sqrt(fl(g*g)) == |g| in IEEE arithmetic, so nothing else rounds) ...
+    theta = start.copy()
+    cls([theta], lr=0.01, eps=0.0, betas=(0.5, 0.75), **kwargs).step([g])
+    with np.errstate(invalid="ignore"):
+        expected = start - 0.01 * np.sign(g)
+    np.testing.assert_array_equal(theta[3:], expected[3:])
+    # ... a zero gradient gives 0/0 with eps = 0, as in torch; 1e-300 squared underflows to 0
+    assert np.isnan(theta[:2]).all() and theta[2] == start[2] - (0.01 if cls is Adamax else np.inf)
+    # ... and to the last few bits with the default betas.
+    theta = start.copy()
+    cls([theta], lr=0.01, eps=0.0, **kwargs).step([g])
+    np.testing.assert_allclose(theta[3:] - start[3:], -0.01 * np.sign(g[3:]), rtol=1e-13)
+
+
+def test_adam_first_step_exact_for_exactly_representable_values():
+    theta = np.array([1.0, -2.0, 0.0])
+    Adam([theta], lr=0.25, eps=0.0).step([np.array([1e-3, -7.0, 1e6])])
+    np.testing.assert_array_equal(theta, [0.75, -1.75, -0.25])
+
+
+def test_adamw_with_zero_weight_decay_is_adam():
+    for amsgrad in (False, True):
+        a, b = make_params(), make_params()
+        adam = Adam(a, lr=0.03, betas=(0.8, 0.95), amsgrad=amsgrad)
+        adamw = AdamW(b, lr=0.03, betas=(0.8, 0.95), amsgrad=amsgrad, weight_decay=0.0)
+        for _ in range(50):
+            adam.step(grad_of(a))
+            adamw.step(grad_of(b))
+        for pa, pb in zip(a, b, strict=True):
+            np.testing.assert_array_equal(pa, pb)
+
+
+def test_adamw_is_adam_with_decoupled_weight_decay():
+    a, b = make_params(), make_params()
+    adam = Adam(a, lr=0.03, weight_decay=0.3, decoupled_weight_decay=True)
+    adamw = AdamW(b, lr=0.03, weight_decay=0.3)
+    for _ in range(20):
+        adam.step(grad_of(a))
+        adamw.step(grad_of(b))
+    for pa, pb in zip(a, b, strict=True):
+        np.testing.assert_array_equal(pa, pb)
+    with pytest.raises(ValueError, match="decoupled_weight_decay"):
+        adamw.decoupled_weight_decay = False
+    assert adamw.decoupled_weight_decay is True
+
+
+def test_adamw_decay_is_scaled_by_lr():
+    # with a zero gradient Adam's step is 0, so only the decay p <- (1 - lr wd) p acts
+    theta = np.array([1.0, -4.0])
+    opt = AdamW([theta], lr=0.5, weight_decay=0.5)
+    opt.step([np.zeros(2)])
+    np.testing.assert_array_equal(theta, [0.75, -3.0])
+
+
+def test_sgd_without_momentum_is_plain_gradient_descent():
+    params = make_params()
+    expected = [p.copy() for p in params]
+    opt = SGD(params, lr=0.1)
+    for _ in range(30):
+        g = grad_of(params)
+        opt.step(g)
+        expected = [e - 0.1 * gi for e, gi in zip(expected, g, strict=True)]
+        for p, e in zip(params, expected, strict=True):
+            np.testing.assert_array_equal(p, e)
+    assert opt.state[0]["momentum_buffer"] is None
+
+
+def test_sgd_hand_computed_momentum_dampening_and_weight_decay():
+    # lr 0.5, momentum 0.5, dampening 0.5, weight decay 0.25; all values exact in binary
+    theta = np.array([2.0])
+    opt = SGD([theta], lr=0.5, momentum=0.5, dampening=0.5, weight_decay=0.25)
+    opt.step([np.array([1.0])])     # g = 1 + 0.25*2 = 1.5; b = 1.5 (no dampening at t=1); theta = 2 - 0.75
+    assert theta[0] == 1.25
+    opt.step([np.array([1.0])])     # g = 1 + 0.3125 = 1.3125; b = 0.75 + 0.65625 = 1.40625
+    assert theta[0] == 1.25 - 0.5 * 1.40625
+
+
+def test_sgd_hand_computed_nesterov_and_maximize():
+    theta = np.array([0.0])
+    opt = SGD([theta], lr=0.25, momentum=0.5, nesterov=True)
+    opt.step([np.array([2.0])])     # b = 2; g + mu b = 3; theta = -0.75
+    assert theta[0] == -0.75
+    opt.step([np.array([2.0])])     # b = 1 + 2 = 3; g + mu b = 3.5; theta = -0.75 - 0.875
+    assert theta[0] == -1.625
+    up = np.array([0.0])
+    SGD([up], lr=0.25, maximize=True).step([np.array([2.0])])
+    assert up[0] == 0.5
+
+
+def test_adagrad_hand_computed_and_accumulator_only_grows():
+    theta = np.array([1.0])
+    opt = Adagrad([theta], lr=1.0, eps=0.0, initial_accumulator_value=5.0, lr_decay=1.0)
+    opt.step([np.array([2.0])])     # s = 5 + 4 = 9; theta = 1 - 2/3
+    assert math.isclose(theta[0], 1.0 / 3.0, rel_tol=1e-15)
+    opt.step([np.array([4.0])])     # s = 25; lr_t = 1/2; theta -= 0.5 * 4/5
+    assert math.isclose(theta[0], 1.0 / 3.0 - 0.4, rel_tol=1e-15)
+
+    params = make_params()
+    opt = Adagrad(params, lr=0.3, initial_accumulator_value=0.1, weight_decay=0.1, maximize=True)
+    previous = [s["sum"].copy() for s in opt.state]
+    assert all(np.all(s == 0.1) for s in previous)
+    for _ in range(40):
+        run(opt, 1)
+        current = [s["sum"].copy() for s in opt.state]
+        for before, after in zip(previous, current, strict=True):
+            assert np.all(after >= before)
+        previous = current
+
+
+def test_radam_takes_momentum_steps_until_rho_exceeds_5():
+    theta = np.array([0.0])
+    opt = RAdam([theta], lr=1.0, betas=(0.0, 0.999))   # beta1 = 0: the momentum step is -lr * g
+    for t in range(1, 6):
+        before = theta[0]
+        opt.step([np.array([3.0])])
+        assert theta[0] == before - 3.0, t
+    before = theta[0]
+    opt.step([np.array([3.0])])     # t = 6: rho_6 > 5, an Adam-like step of size < lr
+    assert 0 < before - theta[0] < 1.0
+
+
+# --- non-finite gradients ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
+def test_nonfinite_gradients_propagate_silently(cls):
+    params = make_params()
+    opt = cls(params, **FULL[cls])
+    run(opt, 2)
+    grads = grad_of(params)
+    grads[0][0], grads[0][1], grads[1][0, 0] = np.inf, np.nan, -np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")     # any RuntimeWarning fails the test
+        opt.step(grads)
+        for _ in range(2):
+            with np.errstate(invalid="ignore"):
+                grads = grad_of(params)        # cos(inf) is NaN
+            opt.step(grads)
+    assert not np.isfinite(params[0][0]) and not np.isfinite(params[0][1])
+
+
+# --- bad input ----------------------------------------------------------------------------------------
+
+def _refuses(cls, exc, match, **kwargs):
+    with pytest.raises(exc, match=match):
+        cls(make_params(), **kwargs)
+
+
+@pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
+@pytest.mark.parametrize("value", [-0.1, float("nan")])
+def test_negative_or_nan_lr_and_weight_decay_are_refused(cls, value):
+    _refuses(cls, ValueError, r"Invalid learning rate: .*\blr\b", lr=value)
+    _refuses(cls, ValueError, r"Invalid weight_decay value: .*\bweight_decay\b", weight_decay=value)
+
+
+@pytest.mark.parametrize("cls", WITH_EPS, ids=ids(WITH_EPS))
+@pytest.mark.parametrize("value", [-1e-8, float("nan")])
+def test_negative_or_nan_eps_is_refused(cls, value):
+    _refuses(cls, ValueError, r"Invalid epsilon value: .*\beps\b", eps=value)
+
+
+@pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
+def test_non_numbers_are_refused_with_type_error(cls):
+    _refuses(cls, TypeError, r"\blr\b", lr="0.1")
+    _refuses(cls, TypeError, r"\blr\b", lr=None)
+    _refuses(cls, TypeError, r"\bmaximize\b", maximize="yes")
+    _refuses(cls, TypeError, r"\bweight_decay\b", weight_decay=True)
+
+
+@pytest.mark.parametrize("cls", WITH_BETAS, ids=ids(WITH_BETAS))
+def test_bad_betas_are_refused(cls):
+    for betas, index in [((1.0, 0.999), 0), ((-0.1, 0.999), 0), ((0.9, 1.0), 1), ((0.9, 1.5), 1),
+                         ((float("nan"), 0.9), 0)]:
+        match = rf"Invalid beta parameter at index {index}: .*betas\[{index}\]"
+        _refuses(cls, ValueError, match, betas=betas)
+    _refuses(cls, ValueError, "betas", betas=(0.9,))
+    _refuses(cls, ValueError, "betas", betas=(0.9, 0.99, 0.999))
+    _refuses(cls, TypeError, "betas", betas=0.9)
+    _refuses(cls, TypeError, "betas", betas="ab")
+    assert cls(make_params(), betas=[0.5, 0.6]).betas == (0.5, 0.6)
+
+
+def test_bad_momentum_nesterov_rho_alpha_and_the_rest_are_refused():
+    _refuses(SGD, ValueError, r"Invalid momentum value: -0.5 \(momentum must be >= 0\)", momentum=-0.5)
+    _refuses(RMSprop, ValueError, r"Invalid momentum value: .*momentum", momentum=-0.5)
+    _refuses(SGD, ValueError, "Nesterov momentum requires a momentum and zero dampening", nesterov=True)
+    _refuses(SGD, ValueError, "Nesterov momentum requires a momentum and zero dampening",
+             nesterov=True, momentum=0.9, dampening=0.1)
+    _refuses(SGD, ValueError, r"\bdampening\b", dampening=-1.0)
+    for rho in (-0.1, 1.1, float("nan")):
+        _refuses(Adadelta, ValueError, r"Invalid rho value: .*\brho\b", rho=rho)
+    assert Adadelta(make_params(), rho=1.0).rho == 1.0 and Adadelta(make_params(), rho=0.0).rho == 0.0
+    for alpha in (-0.1, 1.5):
+        _refuses(RMSprop, ValueError, r"Invalid alpha value: .*\balpha\b", alpha=alpha)
+    _refuses(Adagrad, ValueError, r"Invalid lr_decay value: .*\blr_decay\b", lr_decay=-1.0)
+    _refuses(Adagrad, ValueError, r"initial_accumulator_value", initial_accumulator_value=-1.0)
+    _refuses(NAdam, ValueError, r"Invalid momentum_decay value: .*\bmomentum_decay\b", momentum_decay=-1e-3)
+    _refuses(Adam, TypeError, r"\bamsgrad\b", amsgrad=1)
+    _refuses(RMSprop, TypeError, r"\bcentered\b", centered=None)
+    with pytest.raises(TypeError):
+        Adam(make_params(), foreach=True)   # torch's implementation switches are not optlib's
+
+
+@pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
+def test_bad_params_are_refused(cls):
+    with pytest.raises(ValueError, match="params must not be empty"):
+        cls([])
+    with pytest.raises(TypeError, match=r"params\[1\].*floating-point.*int64"):
+        cls([np.zeros(3), np.arange(3)])
+    with pytest.raises(TypeError, match=r"params\[0\] must be a NumPy array"):
+        cls([[1.0, 2.0]])
+    with pytest.raises(TypeError, match="params must be a sequence"):
+        cls(3.0)
+    p = np.zeros(3)
+    with pytest.raises(ValueError, match="same array"):
+        cls([p, p])
+    p.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        cls([p])
+
+
+@pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
+def test_a_refused_step_changes_nothing_and_the_optimizer_keeps_working(cls):
+    params, twin = make_params(), make_params()
+    opt, reference = cls(params, **FULL[cls]), cls(twin, **FULL[cls])
+    run(opt, 3)
+    run(reference, 3)
+    before = snapshot(opt)
+    good = grad_of(params)
+    bad_grads = [
+        (ValueError, r"grads has 1 arrays but the optimizer has 2 params", good[:1]),
+        (ValueError, r"grads has 3 arrays", good + [good[0]]),
+        (ValueError, r"grads\[1\] has shape \(4, 2\), but params\[1\] has shape \(2, 4\)",
+         [good[0], good[1].T]),
+        (TypeError, r"grads\[0\] must be a floating-point array, got dtype int64",
+         [np.ones(3, dtype=np.int64), good[1]]),
+        (TypeError, r"grads\[1\] must be a NumPy array", [good[0], good[1].tolist()]),
+        (TypeError, r"grads must be a sequence", 1.0),
+    ]
+    for exc, match, grads in bad_grads:
+        with pytest.raises(exc, match=match):
+            opt.step(grads)
+        assert snapshot(opt) == before
+    run(opt, 3)
+    run(reference, 3)
+    for p, q in zip(params, twin, strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+@pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
+def test_a_refused_assignment_changes_nothing(cls):
+    params, twin = make_params(), make_params()
+    opt, reference = cls(params, **FULL[cls]), cls(twin, **FULL[cls])
+    run(opt, 2)
+    run(reference, 2)
+    before = snapshot(opt)
+    for name, value in [("lr", -1.0), ("lr", float("nan")), ("weight_decay", -1.0), ("lr", "fast")]:
+        with pytest.raises((ValueError, TypeError), match=name):
+            setattr(opt, name, value)
+        assert snapshot(opt) == before
+    if cls is SGD:
+        with pytest.raises(ValueError, match="Nesterov"):
+            opt.nesterov = True   # dampening is 0.1
+        opt.dampening = 0.0
+        reference.dampening = 0.0
+        with pytest.raises(ValueError, match="Nesterov"):
+            SGD(make_params(), momentum=0.9, nesterov=True).momentum = 0.0
+    run(opt, 3)
+    run(reference, 3)
+    for p, q in zip(params, twin, strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+# --- checkpoints and schedules --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
+def test_state_dict_round_trip_is_bit_identical(cls):
+    uninterrupted = make_params()
+    opt = cls(uninterrupted, **FULL[cls])
+    run(opt, 7)
+    saved = pickle.dumps((opt.state_dict(), [p.copy() for p in uninterrupted]))
+    run(opt, 13)
+
+    state_dict, resumed = pickle.loads(saved)
+    fresh = cls(resumed)                                # defaults: load must restore the hyperparameters
+    fresh.load_state_dict(state_dict)
+    assert fresh.hyperparameters == opt.hyperparameters
+    assert fresh.step_count == 7
+    run(fresh, 13)
+    for p, q in zip(resumed, uninterrupted, strict=True):
+        np.testing.assert_array_equal(p, q)
+    assert pickle.dumps(fresh.state) == pickle.dumps(opt.state)
+
+
+@pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
+def test_state_dict_is_a_copy_of_plain_data(cls):
+    opt = cls(make_params(), **FULL[cls])
+    run(opt, 2)
+    sd = opt.state_dict()
+    for state in sd["state"]:
+        for value in state.values():
+            assert value is None or isinstance(value, (np.ndarray, float))
+            if isinstance(value, np.ndarray):
+                value[...] = 123.0                    # must not reach the optimizer
+    assert all(not np.any(v == 123.0) for s in opt.state for v in s.values() if isinstance(v, np.ndarray))
+    assert isinstance(sd["step_count"], int)
+
+
+@pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
+def test_a_refused_load_changes_nothing(cls):
+    opt = cls(make_params(), **FULL[cls])
+    run(opt, 2)
+    good = opt.state_dict()
+    before = snapshot(opt)
+    wrong_shape = pickle.loads(pickle.dumps(good))
+    key = next(k for k, v in wrong_shape["state"][1].items() if isinstance(v, np.ndarray))
+    wrong_shape["state"][1][key] = np.zeros((4, 2))
+    bad_lr = pickle.loads(pickle.dumps(good))
+    bad_lr["hyperparameters"]["lr"] = -1.0
+    unknown = pickle.loads(pickle.dumps(good))
+    unknown["hyperparameters"]["bogus"] = 1.0
+    for bad in [{}, {"state": [], "hyperparameters": {}, "step_count": 0}, wrong_shape, bad_lr, unknown,
+                dict(good, step_count=-1)]:
+        with pytest.raises((ValueError, TypeError)):
+            opt.load_state_dict(bad)
+        assert snapshot(opt) == before
+
+
+def test_load_state_dict_across_lazily_allocated_buffers():
+    # SGD's momentum buffer exists only after the first step with momentum, AMSGrad's only with amsgrad
+    early = SGD(make_params(), lr=0.1, momentum=0.9)
+    late = SGD(make_params(), lr=0.1, momentum=0.9)
+    run(late, 3)
+    early.load_state_dict(late.state_dict())
+    assert early.state[0]["momentum_buffer"] is not late.state[0]["momentum_buffer"]
+    np.testing.assert_array_equal(early.state[0]["momentum_buffer"], late.state[0]["momentum_buffer"])
+    late.load_state_dict(SGD(make_params(), lr=0.1, momentum=0.9).state_dict())
+    assert late.state[0]["momentum_buffer"] is None and late.step_count == 0
+
+
+@pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
+def test_hyperparameters_are_writable_between_steps(cls):
+    params = make_params()
+    opt = cls(params, **FULL[cls])
+    run(opt, 3)
+    opt.lr = 0.0
+    assert opt.lr == 0.0 and opt.hyperparameters["lr"] == 0.0
+    frozen = [p.copy() for p in params]
+    decoupled = cls is AdamW or (cls is NAdam and FULL[cls].get("decoupled_weight_decay"))
+    run(opt, 2)
+    for p, q in zip(params, frozen, strict=True):
+        # lr = 0 freezes the parameters (AdamW's decay is lr * wd, so it stops too)
+        np.testing.assert_array_equal(p, q, err_msg=f"decoupled={decoupled}")
+    opt.lr = FULL[cls]["lr"]
+    run(opt, 1)
+    assert any(not np.array_equal(p, q) for p, q in zip(params, frozen, strict=True))
+
+
+def test_lr_change_takes_effect_immediately():
+    a, b = np.array([1.0]), np.array([1.0])
+    opt_a, opt_b = SGD([a], lr=0.1), SGD([b], lr=0.1)
+    opt_a.step([np.array([1.0])])
+    opt_b.step([np.array([1.0])])
+    opt_b.lr = 0.5
+    opt_a.step([np.array([1.0])])
+    opt_b.step([np.array([1.0])])
+    assert a[0] == 1.0 - 0.1 - 0.1 and b[0] == 1.0 - 0.1 - 0.5
