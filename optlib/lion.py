@@ -1,0 +1,83 @@
+r"""Lion ("EvoLved Sign Momentum"), found by program search (Chen et al., 2023).
+
+Lion keeps one buffer, a momentum :math:`m`, and moves every coordinate by exactly the learning rate:
+the direction is the *sign* of an interpolation between the momentum and the new gradient. A second,
+slower interpolation then updates the momentum. Weight decay is decoupled, as in AdamW.
+
+The update for a gradient :math:`g_t` at :math:`\theta_{t-1}`:
+
+.. math::
+
+   g_t &\leftarrow -g_t                                             &&\text{if maximize} \\
+   c_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t                        &&\text{(the direction's input)} \\
+   \theta_t &= (1 - \gamma\lambda)\,\theta_{t-1} - \gamma\, \operatorname{sign}(c_t)
+                                                                     &&(\gamma = \text{lr},\ \lambda = \text{weight_decay}) \\
+   m_t &= \beta_2 m_{t-1} + (1-\beta_2)\, g_t
+
+with :math:`m_0 = 0`. Before weight decay every coordinate moves by exactly :math:`\gamma` (by 0 where
+:math:`c_t = 0` exactly, since :math:`\operatorname{sign}(0) = 0`).
+
+Defaults (the paper's): ``lr=1e-4, betas=(0.9, 0.99), weight_decay=0, maximize=False``. A sign step is
+large (every coordinate moves by lr), so Lion's lr is typically 3-10x smaller than AdamW's and its
+weight decay correspondingly larger, keeping the product ``lr * weight_decay`` the same.
+
+Convention: the decay multiplies by :math:`1 - \gamma\lambda` (as torch's AdamW and the paper's
+pseudo-code do), so the decay per step scales with the learning rate (and with a schedule).
+
+Reference: Chen et al., "Symbolic Discovery of Optimization Algorithms" (NeurIPS 2023).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .optimizer import Hyperparameter, Optimizer, beta_pair, boolean, non_negative
+
+__all__ = ["Lion"]
+
+
+class Lion(Optimizer):
+    """Sign of an interpolated momentum, times lr; decoupled weight decay.
+
+    >>> import numpy as np
+    >>> theta = np.array([1.0, -2.0])
+    >>> opt = Lion([theta], lr=0.1)
+    >>> opt.step([np.array([3.0, -0.5])])   # m = 0: the first step is -lr * sign(g)
+    >>> theta
+    array([ 0.9, -1.9])
+    """
+
+    lr = Hyperparameter(non_negative, "learning rate")
+    betas = Hyperparameter(beta_pair, "betas")
+    weight_decay = Hyperparameter(non_negative, "weight_decay value")
+    maximize = Hyperparameter(boolean, "maximize")
+
+    _scratch_names = ("grad", "work", "term")   # term holds (1 - beta) g
+
+    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, *, maximize=False):
+        super().__init__(params, lr=lr, betas=betas, weight_decay=weight_decay, maximize=maximize)
+
+    def _init_state(self, param):
+        return {"exp_avg": np.zeros_like(param)}   # m, the momentum
+
+    def _update(self, param, grad, state, scratch):
+        lr, (beta1, beta2), wd = self.lr, self.betas, self.weight_decay
+        m, c, term = state["exp_avg"], scratch.work, scratch.term
+        # g <- -g (maximize)
+        g = self._effective_gradient(param, grad, scratch, 0.0, self.maximize)
+        if wd:
+            # theta <- (1 - lr lambda) theta   (decoupled weight decay)
+            param *= 1.0 - lr * wd
+
+        # c_t = beta1 m_{t-1} + (1 - beta1) g_t
+        np.multiply(m, beta1, out=c)
+        np.multiply(g, 1.0 - beta1, out=term)
+        c += term
+        # theta_t = theta_{t-1} - lr sign(c_t)
+        np.sign(c, out=c)
+        c *= lr
+        param -= c
+        # m_t = beta2 m_{t-1} + (1 - beta2) g_t
+        m *= beta2
+        np.multiply(g, 1.0 - beta2, out=term)
+        m += term

@@ -1,0 +1,202 @@
+r"""Muon ("MomentUm Orthogonalized by Newton-Schulz"), for matrix parameters (Jordan et al., 2024).
+
+For a weight matrix, Muon takes SGD's (Nesterov) momentum :math:`\tilde B_t` and replaces it by the
+nearest semi-orthogonal matrix: with the singular value decomposition :math:`\tilde B_t = U\Sigma V^\top`,
+the step is along :math:`UV^\top`, every singular value set to 1. Directions in which the gradient is
+weak get the same step as the dominant ones. Computing :math:`UV^\top` with an SVD is slow on
+accelerators, so Muon approximates it with a few matrix products, an odd polynomial
+:math:`p(x) = a x + b x^3 + c x^5` applied to the singular values (:func:`newton_schulz`).
+
+The update for a gradient :math:`g_t` (a matrix) at :math:`\theta_{t-1}`, as in torch.optim.Muon:
+
+.. math::
+
+   g_t &\leftarrow -g_t                                           &&\text{if maximize} \\
+   B_t &= \mu B_{t-1} + g_t                                        &&(B_0 = 0) \\
+   \tilde B_t &= \begin{cases} g_t + \mu B_t & \text{nesterov} \\ B_t & \text{otherwise}\end{cases} \\
+   O_t &= \mathrm{NS}^{(a,b,c)}_k(\tilde B_t;\ \epsilon)          &&\text{(}\approx UV^\top\text{, see newton_schulz)} \\
+   \theta_t &= (1 - \gamma\lambda)\,\theta_{t-1} - \gamma'\, O_t, \qquad
+   \gamma' = \begin{cases} \gamma\,\sqrt{\max(1, m/n)} & \text{adjust_lr_fn = None or "original"} \\
+                           0.2\,\gamma\,\sqrt{\max(m, n)} & \text{adjust_lr_fn = "match_rms_adamw"}\end{cases}
+
+for an :math:`m \times n` parameter. Torch's implementation keeps the buffer as a leaky average
+(:math:`B \leftarrow \mu B + (1-\mu) g`), which is the sum above times :math:`1-\mu`; the
+Newton-Schulz iteration first divides by the norm, so the step is the same (up to ``eps``).
+
+The quintic coefficients :math:`(a, b, c) = (3.4445, -4.7750, 2.0315)` are tuned, not derived: the slope
+:math:`p'(0) = a` is as large as possible, so small singular values grow by a factor of about 3.4 per
+iteration, at the price of not converging to 1 (:math:`p(1) = 0.701`). After the input is divided by its
+Frobenius norm (all singular values in :math:`(0, 1]`), the iteration drives every singular value that
+is not too small into the band :math:`[0.68, 1.21]` and keeps it there: :math:`p` maps that band into
+itself, its ends being :math:`p`'s local minimum :math:`p(1.0501) = 0.6818` and local maximum
+:math:`p(0.5545) = 1.2024`. For Muon that is good enough: a step along :math:`U S V^\top` with
+:math:`S` in the band is within about 20% of the exact :math:`UV^\top` in every direction.
+
+Defaults (torch.optim.Muon's): ``lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
+ns_coefficients=(3.4445, -4.775, 2.0315), eps=1e-7, ns_steps=5, adjust_lr_fn=None, maximize=False``.
+(Jordan's reference code uses ``lr=0.02, weight_decay=0``.) The iteration runs in the parameter's
+dtype here; torch runs it in bfloat16.
+
+Only 2-D parameters: Muon refuses vectors (biases, gains) and other shapes with a ``ValueError``;
+optimise those with AdamW, as Muon's authors do (and the first and last layers of a network, too).
+
+Reference: K. Jordan et al., "Muon: An optimizer for hidden layers in neural networks" (2024),
+https://kellerjordan.github.io/posts/muon/.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+from types import SimpleNamespace
+
+import numpy as np
+
+from .optimizer import Hyperparameter, Optimizer, boolean, non_negative
+
+__all__ = ["Muon", "newton_schulz", "NS_COEFFICIENTS"]
+
+#: Jordan et al.'s quintic Newton-Schulz coefficients (a, b, c).
+NS_COEFFICIENTS = (3.4445, -4.775, 2.0315)
+
+
+def _coefficients(label, value, name=None):
+    name = name or label
+    if not isinstance(value, (tuple, list, np.ndarray)) or len(value) != 3:
+        raise ValueError(f"Invalid {name}: {value!r} ({name} must be three numbers (a, b, c))")
+    out = []
+    for i, v in enumerate(value):
+        if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(float(v)):
+            raise ValueError(f"Invalid {name}: {value!r} ({name}[{i}] must be a finite number)")
+        out.append(float(v))
+    return tuple(out)
+
+
+def _ns_steps(label, value, name=None):
+    name = name or label
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}: {value!r}")
+    if not 0 <= value < 100:
+        raise ValueError(f"Invalid {name}: {value} ({name} must lie in [0, 100))")
+    return int(value)
+
+
+def _adjust_lr_fn(label, value, name=None):
+    if value not in (None, "original", "match_rms_adamw"):
+        raise ValueError(f"Invalid {name or label}: {value!r} (must be None, 'original' or 'match_rms_adamw')")
+    return value
+
+
+def _buffers(shape, dtype) -> SimpleNamespace:
+    """Work arrays for the iteration on a matrix of ``shape`` (allocated once per parameter)."""
+    k, n = sorted(shape)
+    return SimpleNamespace(x=np.empty((k, n), dtype), y=np.empty((k, n), dtype),
+                           gram=np.empty((k, k), dtype), gram2=np.empty((k, k), dtype))
+
+
+def newton_schulz(G: np.ndarray, steps: int = 5, coefficients=NS_COEFFICIENTS, eps: float = 1e-7,
+                  buffers: SimpleNamespace | None = None) -> np.ndarray:
+    r"""Approximately orthogonalise a matrix: :math:`G = U\Sigma V^\top \mapsto U\,p^{k}(\Sigma/\lVert G\rVert_F)\,V^\top`.
+
+    .. math::
+
+       X_0 &= G / \max(\lVert G\rVert_F,\ \epsilon) \\
+       X_{j+1} &= a X_j + (b A_j + c A_j^2)\, X_j, \qquad A_j = X_j X_j^\top
+
+    Each iteration applies :math:`p(x) = a x + b x^3 + c x^5` to every singular value and keeps the
+    singular vectors. A wide orientation is used (``X`` is :math:`k \times n` with :math:`k \le n`;
+    a tall ``G`` is transposed and transposed back), so the Gram matrix :math:`A` is the small one.
+    Returns a new array (or ``buffers.x``, transposed for a tall ``G``, when ``buffers`` are given).
+    """
+    if G.ndim != 2:
+        raise ValueError(f"newton_schulz needs a matrix (2-D array), got shape {G.shape}")
+    a, b, c = _coefficients("ns_coefficients", coefficients)
+    steps = _ns_steps("ns_steps", steps)
+    if buffers is None:
+        buffers = _buffers(G.shape, np.result_type(G.dtype, np.float32))
+    tall = G.shape[0] > G.shape[1]
+    X, Y, A, A2 = buffers.x, buffers.y, buffers.gram, buffers.gram2
+    # X_0 = G / max(||G||_F, eps)
+    np.divide(G.T if tall else G, max(float(np.linalg.norm(G)), eps), out=X)
+    for _ in range(steps):
+        # A = X X^T
+        np.matmul(X, X.T, out=A)
+        # b A + c A^2
+        np.matmul(A, A, out=A2)
+        A2 *= c
+        A *= b
+        A2 += A
+        # X <- a X + (b A + c A^2) X
+        np.matmul(A2, X, out=Y)
+        X *= a
+        X += Y
+    return X.T if tall else X
+
+
+class Muon(Optimizer):
+    """Nesterov momentum, orthogonalised by a Newton-Schulz iteration; 2-D parameters only.
+
+    >>> import numpy as np
+    >>> W = np.zeros((2, 2))
+    >>> opt = Muon([W], lr=0.1, weight_decay=0.0)
+    >>> opt.step([np.array([[3.0, 0.0], [0.0, 0.01]])])   # gradients 300x apart ...
+    >>> np.round(np.diag(W), 2)                             # ... steps of the same order, about lr
+    array([-0.07, -0.12])
+    """
+
+    lr = Hyperparameter(non_negative, "learning rate")
+    weight_decay = Hyperparameter(non_negative, "weight decay")
+    momentum = Hyperparameter(non_negative, "momentum")
+    nesterov = Hyperparameter(boolean, "nesterov")
+    ns_coefficients = Hyperparameter(_coefficients, "ns_coefficients")
+    eps = Hyperparameter(non_negative, "epsilon")
+    ns_steps = Hyperparameter(_ns_steps, "ns_steps")
+    adjust_lr_fn = Hyperparameter(_adjust_lr_fn, "adjust_lr_fn")
+    maximize = Hyperparameter(boolean, "maximize")
+
+    def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
+                 ns_coefficients=NS_COEFFICIENTS, eps=1e-7, ns_steps=5, adjust_lr_fn=None, *, maximize=False):
+        super().__init__(params, lr=lr, weight_decay=weight_decay, momentum=momentum, nesterov=nesterov,
+                         ns_coefficients=ns_coefficients, eps=eps, ns_steps=ns_steps,
+                         adjust_lr_fn=adjust_lr_fn, maximize=maximize)
+        for i, p in enumerate(self.params):
+            if p.ndim != 2:
+                raise ValueError(f"params[{i}] has shape {p.shape}: Muon updates matrices (2-D arrays) only; "
+                                 "optimise vectors such as biases with AdamW")
+        for p, scratch in zip(self.params, self._scratch):
+            scratch.ns = _buffers(p.shape, p.dtype)
+
+    def _init_state(self, param):
+        return {"momentum_buffer": np.zeros_like(param)}   # B, the momentum
+
+    def adjusted_lr(self, shape) -> float:
+        """The rate :math:`\\gamma'` actually applied to a parameter of ``shape`` (rows, columns)."""
+        rows, cols = shape
+        if self.adjust_lr_fn == "match_rms_adamw":
+            return self.lr * 0.2 * math.sqrt(max(rows, cols))
+        return self.lr * math.sqrt(max(1.0, rows / cols))
+
+    def _update(self, param, grad, state, scratch):
+        lr, mu, wd = self.lr, self.momentum, self.weight_decay
+        B, work = state["momentum_buffer"], scratch.work
+        # g <- -g (maximize)
+        g = self._effective_gradient(param, grad, scratch, 0.0, self.maximize)
+        # B_t = mu B_{t-1} + g_t
+        B *= mu
+        B += g
+        if self.nesterov:
+            # B~_t = g_t + mu B_t
+            np.multiply(B, mu, out=work)
+            work += g
+            update = work
+        else:
+            # B~_t = B_t
+            update = B
+        # O_t = NS_k(B~_t)
+        O = newton_schulz(update, self.ns_steps, self.ns_coefficients, self.eps, buffers=scratch.ns)
+        if wd:
+            # theta <- (1 - lr lambda) theta   (decoupled weight decay)
+            param *= 1.0 - lr * wd
+        # theta_t = theta_{t-1} - lr' O_t
+        O *= self.adjusted_lr(param.shape)
+        param -= O

@@ -1,0 +1,231 @@
+r"""Learning-rate schedules: plain functions of the step, ``lr_t = schedule(t)``.
+
+A schedule is built once from its hyperparameters and then called with the number of updates
+already taken, ``t = 0, 1, 2, ...``; it returns the learning rate for the next update. It drives any
+optlib optimizer through its writable ``lr``::
+
+    schedule = cosine(lr=0.1, total_steps=1000)
+    for t in range(1000):
+        opt.lr = schedule(t)          # the rate for update t + 1
+        opt.step(grads(params))
+
+(or build the optimizer with :func:`scheduled`, which does exactly this before every step). A schedule
+also accepts an integer array of steps and returns an array of rates, which is how the book plots it.
+
+The step convention is torch.optim.lr_scheduler's when ``scheduler.step()`` is called once after
+every ``optimizer.step()``: ``schedule(t)`` is the rate torch's scheduler holds after ``t`` calls
+to ``scheduler.step()``, i.e. ``scheduler.get_last_lr()`` while update ``t + 1`` is taken:
+
+=========================================  ==========================================================
+optlib                                     torch.optim.lr_scheduler (base rate ``lr``)
+=========================================  ==========================================================
+``constant(lr)``                           no scheduler (``ConstantLR`` with ``factor=1``)
+``step(lr, step_size, gamma)``             ``StepLR(step_size, gamma)``
+``exponential(lr, gamma)``                 ``ExponentialLR(gamma)``
+``cosine(lr, total_steps, min_lr)``        ``CosineAnnealingLR(T_max=total_steps, eta_min=min_lr)``
+                                           for ``t <= total_steps``; afterwards optlib *holds*
+                                           ``min_lr``, torch's cosine turns and rises again
+``warmup_cosine(lr, warmup_steps, ...)``   ``SequentialLR([LinearLR(1/w, 1, w - 1), CosineAnnealingLR(T - w)],
+                                           milestones=[w])``, same caveat after ``total_steps``
+=========================================  ==========================================================
+
+Every argument is checked when the schedule is built (``ValueError`` naming the argument), and every
+call checks ``t`` (an integer ``>= 0``), so a schedule can never hand an optimizer a negative or NaN
+learning rate.
+
+References: Loshchilov & Hutter (2017), "SGDR", for cosine annealing; Goyal et al. (2017) for linear
+warm-up.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+
+import numpy as np
+
+__all__ = ["Schedule", "constant", "step", "exponential", "cosine", "warmup_cosine", "scheduled", "SCHEDULES"]
+
+
+# --- argument checks: each names the argument ----------------------------------------------------
+
+def _number(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def _non_negative(name: str, value) -> float:
+    value = _number(name, value)
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return value
+
+
+def _count(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}: {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _steps(t):
+    """``t`` as an int or an integer array, checked to be >= 0."""
+    if isinstance(t, np.ndarray):
+        if t.dtype.kind not in "iu":
+            raise TypeError(f"t must be an integer step count, got an array of dtype {t.dtype}")
+        if t.size and t.min() < 0:
+            raise ValueError(f"t must be >= 0, got a minimum of {t.min()}")
+        return t
+    return _count("t", t, 0)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A learning rate as a function of the step: ``schedule(t)`` for ``t = 0, 1, ...``.
+
+    ``name`` and ``params`` describe it (``repr`` shows them); ``rate`` is the formula, applied to
+    a checked int or integer array.
+    """
+
+    name: str
+    params: dict
+    rate: Callable = field(repr=False, compare=False)
+
+    def __call__(self, t):
+        t = _steps(t)
+        if isinstance(t, np.ndarray):
+            return np.asarray(self.rate(t.astype(float)), dtype=float) * np.ones(t.shape)
+        return float(self.rate(t))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{self.name}({args})"
+
+
+def _cosine_factor(progress):
+    """(1 + cos(pi * progress)) / 2 for progress in [0, 1], held at 0 afterwards."""
+    return 0.5 * (1.0 + np.cos(np.pi * np.minimum(progress, 1.0)))
+
+
+# --- the schedules ---------------------------------------------------------------------------------
+
+def constant(lr: float) -> Schedule:
+    r"""The same rate at every step: :math:`\eta_t = \eta`."""
+    lr = _non_negative("lr", lr)
+    # eta_t = eta
+    return Schedule("constant", {"lr": lr}, lambda t: lr + 0.0 * t)
+
+
+def step(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
+    r"""Multiply by ``gamma`` every ``step_size`` steps: :math:`\eta_t = \eta\,\gamma^{\lfloor t/s \rfloor}`.
+
+    torch: ``StepLR(optimizer, step_size, gamma=0.1)``.
+    """
+    lr = _non_negative("lr", lr)
+    step_size = _count("step_size", step_size, 1)
+    gamma = _non_negative("gamma", gamma)
+    # eta_t = eta * gamma ^ floor(t / s)
+    return Schedule("step", {"lr": lr, "step_size": step_size, "gamma": gamma},
+                    lambda t: lr * gamma ** np.floor(t / step_size))
+
+
+def exponential(lr: float, gamma: float) -> Schedule:
+    r"""Multiply by ``gamma`` every step: :math:`\eta_t = \eta\,\gamma^{t}`.
+
+    torch: ``ExponentialLR(optimizer, gamma)``.
+    """
+    lr = _non_negative("lr", lr)
+    gamma = _non_negative("gamma", gamma)
+    # eta_t = eta * gamma ^ t
+    return Schedule("exponential", {"lr": lr, "gamma": gamma}, lambda t: lr * gamma**t)
+
+
+def cosine(lr: float, total_steps: int, min_lr: float = 0.0) -> Schedule:
+    r"""Half a cosine from ``lr`` down to ``min_lr`` over ``total_steps`` steps, then ``min_lr``.
+
+    .. math:: \eta_t = \eta_{\min} + (\eta - \eta_{\min})\,\tfrac12\big(1 + \cos(\pi\, t / T)\big),
+              \quad 0 \le t \le T; \qquad \eta_t = \eta_{\min}, \quad t > T.
+
+    torch: ``CosineAnnealingLR(optimizer, T_max=total_steps, eta_min=min_lr)`` for ``t <= T``
+    (torch's cosine keeps going after ``T`` and rises back towards ``lr``; optlib holds ``min_lr``).
+    """
+    lr = _non_negative("lr", lr)
+    total_steps = _count("total_steps", total_steps, 1)
+    min_lr = _non_negative("min_lr", min_lr)
+    if min_lr > lr:
+        raise ValueError(f"min_lr must be <= lr, got min_lr={min_lr} > lr={lr}")
+    # eta_t = eta_min + (eta - eta_min) (1 + cos(pi t / T)) / 2
+    return Schedule("cosine", {"lr": lr, "total_steps": total_steps, "min_lr": min_lr},
+                    lambda t: min_lr + (lr - min_lr) * _cosine_factor(t / total_steps))
+
+
+def warmup_cosine(lr: float, warmup_steps: int, total_steps: int, min_lr: float = 0.0) -> Schedule:
+    r"""A linear warm-up to ``lr`` over ``warmup_steps`` steps, then :func:`cosine` down to ``min_lr``.
+
+    .. math::
+       \eta_t = \begin{cases}
+         \eta\,\dfrac{t+1}{W} & 0 \le t < W \\[1ex]
+         \eta_{\min} + (\eta - \eta_{\min})\,\tfrac12\Big(1 + \cos\big(\pi\,\tfrac{t-W}{T-W}\big)\Big)
+                               & W \le t \le T \\[1ex]
+         \eta_{\min} & t > T
+       \end{cases}
+
+    The ramp starts at :math:`\eta/W`, not at 0 (a zero first step would be wasted) and reaches
+    :math:`\eta` at :math:`t = W - 1`; the cosine then starts from :math:`\eta` at :math:`t = W`.
+    ``warmup_steps=0`` gives exactly ``cosine(lr, total_steps, min_lr)``.
+
+    torch: ``SequentialLR(optimizer, [LinearLR(optimizer, start_factor=1/W, end_factor=1,
+    total_iters=W-1), CosineAnnealingLR(optimizer, T_max=T-W, eta_min=min_lr)], milestones=[W])``.
+    """
+    lr = _non_negative("lr", lr)
+    warmup_steps = _count("warmup_steps", warmup_steps, 0)
+    total_steps = _count("total_steps", total_steps, 1)
+    min_lr = _non_negative("min_lr", min_lr)
+    if warmup_steps >= total_steps:
+        raise ValueError(f"warmup_steps must be < total_steps, got warmup_steps={warmup_steps} "
+                         f">= total_steps={total_steps}")
+    if min_lr > lr:
+        raise ValueError(f"min_lr must be <= lr, got min_lr={min_lr} > lr={lr}")
+    W, T = warmup_steps, total_steps
+
+    def rate(t):
+        # eta_t = eta (t + 1) / W                                              (t < W)
+        ramp = lr * (t + 1) / max(W, 1)
+        # eta_t = eta_min + (eta - eta_min) (1 + cos(pi (t - W) / (T - W))) / 2  (t >= W)
+        decay = min_lr + (lr - min_lr) * _cosine_factor(np.maximum(t - W, 0) / (T - W))
+        return np.where(t < W, ramp, decay)
+
+    return Schedule("warmup_cosine", {"lr": lr, "warmup_steps": W, "total_steps": T, "min_lr": min_lr}, rate)
+
+
+#: The schedules by name (the explorer's menu).
+SCHEDULES = {"constant": constant, "step": step, "exponential": exponential, "cosine": cosine,
+             "warmup_cosine": warmup_cosine}
+
+
+def scheduled(optimizer_class, schedule: Callable[[int], float]):
+    """An optimizer class whose ``lr`` follows ``schedule``: before update ``t + 1`` it sets ``lr = schedule(t)``.
+
+    ``t`` is the optimizer's ``step_count`` (updates already taken), so the schedule survives a
+    ``state_dict`` round trip. Useful with :func:`optlib.trajectory.run`::
+
+        run(scheduled(Adam, warmup_cosine(0.5, 20, 200)), surface, steps=200)
+    """
+    if not callable(schedule):
+        raise TypeError(f"schedule must be callable as schedule(t), got {type(schedule).__name__}")
+
+    class Scheduled(optimizer_class):
+        def step(self, grads):
+            self.lr = schedule(self.step_count)
+            super().step(grads)
+
+    Scheduled.__name__ = Scheduled.__qualname__ = f"Scheduled{optimizer_class.__name__}"
+    Scheduled.schedule = staticmethod(schedule)
+    return Scheduled
