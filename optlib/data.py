@@ -16,6 +16,9 @@ curvature.
   regression, :math:`f_i(W) = \operatorname{CE}(W^\top x_i, y_i)`.
 * :func:`minibatches`: the index arrays of one shuffled epoch (or several), seeded, the way
   ``torch.utils.data.DataLoader(shuffle=True)`` draws them.
+* :func:`run_stochastic`: the finite-sum counterpart of :func:`optlib.trajectory.run`: any optlib
+  optimizer, mini-batch gradients, a learning-rate schedule, many seeded copies at once, and the
+  running (Polyak-Ruppert) average of the iterates.
 
 Every gradient method is vectorised: a parameter of shape ``(d,)`` or a batch of parameter copies
 ``(k, d)`` (say, one per seed) goes through one NumPy call, and each copy may use its own sample
@@ -31,7 +34,7 @@ indices (``idx`` of shape ``(k, B)``). Nothing here draws random numbers without
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 
@@ -40,7 +43,8 @@ import numpy as np
 from .losses import log_softmax, softmax
 from .surfaces import Surface
 
-__all__ = ["LeastSquares", "SoftmaxRegression", "make_regression", "make_classification", "minibatches"]
+__all__ = ["LeastSquares", "SoftmaxRegression", "make_regression", "make_classification", "minibatches",
+           "StochasticRun", "run_stochastic"]
 
 
 # --- argument checks: each names the argument it refuses ------------------------------------------
@@ -129,6 +133,10 @@ class LeastSquares:
         return self.X.shape[1]
 
     @property
+    def param_shape(self) -> tuple[int]:
+        return (self.dim,)
+
+    @property
     def smoothness(self) -> float:
         """:math:`L`, the largest eigenvalue of the Hessian: GD converges iff lr < 2/L."""
         return float(np.linalg.eigvalsh(self.hessian)[-1])
@@ -151,7 +159,9 @@ class LeastSquares:
             return w @ self.X.T - self.y
         idx = _indices(idx, self.n_samples)
         Xb = self.X[idx]  # (..., B, d)
-        return np.einsum("...bd,...d->...b", Xb, w) - self.y[idx]
+        if w.ndim == 1:
+            return Xb @ w - self.y[idx]
+        return np.matmul(Xb, w[..., None])[..., 0] - self.y[idx]
 
     def loss(self, w, idx=None) -> np.ndarray:
         r"""The mean of :math:`\tfrac12 r_i^2` over ``idx`` (all samples by default): shape ``w.shape[:-1]``."""
@@ -172,10 +182,25 @@ class LeastSquares:
     def batch_gradient(self, w, idx) -> np.ndarray:
         r"""The mini-batch gradient :math:`\frac1B \sum_{i \in \text{idx}} x_i (x_i^\top w - y_i)`, shaped like
         ``w`` (with ``idx`` of shape ``(..., B)``, each copy of ``w`` averages over its own samples)."""
-        r = self.residuals(w, idx)
-        Xb = self.X[np.asarray(idx)]
-        g = np.einsum("...bd,...b->...d", Xb, r) / r.shape[-1]
-        return np.broadcast_to(g, np.broadcast_shapes(g.shape, np.shape(w))).copy()
+        return self._batch_gradient(self._check_w(w), _indices(idx, self.n_samples))
+
+    def _batch_gradient(self, w, idx):
+        # The unchecked fast path (run_stochastic's indices are valid by construction).
+        Xb = self.X[idx]  # (..., B, d)
+        # r_b = x_b . w - y_b
+        r = (Xb @ w if w.ndim == 1 else np.matmul(Xb, w[..., None])[..., 0]) - self.y[idx]
+        # g = (1/B) sum_b r_b x_b, as a (1, B) @ (B, d) product per copy
+        g = np.matmul(r[..., None, :], Xb)[..., 0, :]
+        g /= r.shape[-1]
+        if g.shape != w.shape:  # one set of indices for several copies of w, or the other way round
+            g = np.broadcast_to(g, np.broadcast_shapes(g.shape, w.shape)).copy()
+        return g
+
+    def excess_loss(self, w) -> np.ndarray:
+        r""":math:`f(w) - f^\star = \tfrac12 (w - w^\star)^\top H (w - w^\star)`, exact for least squares, and
+        accurate where :math:`f(w) - f^\star` would lose digits to cancellation; ``O(d^2)`` per point."""
+        e = self._check_w(w) - self.minimizer
+        return 0.5 * np.einsum("...i,ij,...j->...", e, self.hessian, e)
 
     def gradient_variance(self, w, batch_size: int = 1, replace: bool = True) -> float:
         r"""The exact :math:`\mathbb E\lVert g_B - \nabla f(w)\rVert^2` of a mini-batch gradient at ``w``.
@@ -305,6 +330,9 @@ class SoftmaxRegression:
 
     def batch_gradient(self, W, idx=None) -> np.ndarray:
         """The mean gradient over ``idx`` (all samples by default), shaped like ``W``."""
+        return self._batch_gradient(W, idx)
+
+    def _batch_gradient(self, W, idx=None):
         Xb, yb, logits = self._parts(W, idx)
         delta = softmax(logits)
         onehot = np.arange(self.n_classes) == np.asarray(yb)[..., None]
@@ -391,3 +419,142 @@ def _minibatches(n, batch_size, rng, drop_last, epochs):
         for start in range(0, stop, batch_size):
             yield order[start:start + batch_size]
         epoch += 1
+
+
+# --- running an optimizer on mini-batches -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class StochasticRun:
+    r"""What :func:`run_stochastic` records, step ``t = 0 ... steps`` along the first axis.
+
+    ``points`` ``(steps + 1, *batch, d)``: the iterates; ``losses``: the *full* loss at each iterate;
+    ``averages`` and ``average_losses``: the running mean of the iterates
+    :math:`\bar w_t = \frac1t \sum_{s=1}^t w_s` (with :math:`\bar w_0 = w_0`) and its loss;
+    ``samples``: how many per-sample gradients were computed before step ``t`` (``t * batch_size``);
+    ``diverged_at``: ``None`` / ``-1`` entries for runs that stayed finite, else the first step whose
+    loss passed the threshold (later entries are NaN).
+    """
+
+    points: np.ndarray
+    losses: np.ndarray
+    averages: np.ndarray
+    average_losses: np.ndarray
+    samples: np.ndarray
+    diverged_at: int | None | np.ndarray
+
+    @property
+    def diverged(self):
+        if isinstance(self.diverged_at, np.ndarray):
+            return self.diverged_at >= 0
+        return self.diverged_at is not None
+
+
+def _full_losses(problem, points: np.ndarray) -> np.ndarray:
+    # The full loss at every recorded step: f* + (f - f*) in O(d^2) per point where the problem knows
+    # its minimum (least squares), else in chunks of steps so that (points x samples) stays small.
+    if hasattr(problem, "excess_loss"):
+        return problem.min_value + problem.excess_loss(points)
+    per_step = max(1, points[0].size * problem.n_samples)
+    chunk = max(1, 4_000_000 // per_step)
+    return np.concatenate([problem.loss(points[start:start + chunk]) for start in range(0, len(points), chunk)])
+
+
+def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
+                   rng: np.random.Generator | None = None, *, sampling: str = "shuffle",
+                   lr_schedule: Callable[[int], float] | None = None, divergence_threshold: float = 1e12,
+                   **hyperparameters) -> StochasticRun:
+    """Run ``optimizer`` on mini-batch gradients of ``problem`` for ``steps`` steps.
+
+    Args:
+        optimizer: an optimizer class such as :class:`optlib.SGD` (or a callable ``f(params, **hyper)``).
+        problem: a finite-sum problem with ``n_samples``, ``batch_gradient(w, idx)`` and ``loss(w)``.
+        start: the first iterate, shaped ``problem.param_shape``, or a batch of independent copies
+            ``(k, *param_shape)`` (each with its own samples).
+        steps: number of updates.
+        batch_size: samples per gradient; ``batch_size = n_samples`` with ``sampling="shuffle"`` is
+            full-batch gradient descent.
+        rng: the ``numpy.random.Generator`` that draws the samples (required unless the run is full-batch).
+        sampling: ``"shuffle"`` (every copy goes through its own shuffled epochs, without replacement;
+            an incomplete last batch is dropped, as with ``drop_last=True``) or ``"replace"`` (every sample
+            of every batch drawn uniformly and independently, the textbook model of SGD).
+        lr_schedule: ``t -> lr`` for the step ``t = 1, 2, ...``; assigned to ``opt.lr`` before each step.
+        divergence_threshold: a full loss above this (or non-finite) counts as divergence.
+        **hyperparameters: passed to the optimizer, e.g. ``lr=0.1, momentum=0.9``.
+    """
+    steps = _positive_int("steps", steps, minimum=0)
+    n = problem.n_samples
+    B = _positive_int("batch_size", batch_size)
+    if sampling not in ("shuffle", "replace"):
+        raise ValueError(f"Invalid sampling: {sampling!r} (sampling must be 'shuffle' or 'replace')")
+    if sampling == "shuffle" and B > n:
+        raise ValueError(f"Invalid batch_size: {B} (with sampling='shuffle', batch_size must be <= n_samples = {n})")
+    full_batch = sampling == "shuffle" and B == n
+    if rng is None and not full_batch:
+        raise TypeError("rng must be a numpy.random.Generator (np.random.default_rng(seed)), got None")
+    if rng is not None:
+        _generator(rng)
+    if lr_schedule is not None and not callable(lr_schedule):
+        raise TypeError(f"lr_schedule must be a function of the step t, got {type(lr_schedule).__name__}")
+
+    w = np.array(start, dtype=float)
+    shape = tuple(problem.param_shape)
+    if w.shape not in (shape, w.shape[:1] + shape):
+        raise ValueError(f"start must have shape {shape} or (k, *{shape}), got shape {w.shape}")
+    batched = w.shape != shape
+    copies = w.shape[0] if batched else 1
+    gradient = getattr(problem, "_batch_gradient", problem.batch_gradient)
+    opt = optimizer([w], **hyperparameters)
+    points = np.full((steps + 1, *w.shape), np.nan)
+    averages = np.full((steps + 1, *w.shape), np.nan)
+    points[0] = averages[0] = w
+    running = w.copy()
+    batches_per_epoch = n // B
+    everything = np.arange(n)
+    order = None
+    last = steps
+    with np.errstate(all="ignore"):
+        for t in range(1, steps + 1):
+            if full_batch:
+                idx = everything
+            elif sampling == "replace":
+                idx = rng.integers(n, size=(copies, B))
+            else:
+                k = (t - 1) % batches_per_epoch
+                if k == 0:  # a new epoch: one fresh permutation per copy
+                    order = rng.permuted(np.broadcast_to(everything, (copies, n)), axis=1)
+                idx = order[:, k * B:(k + 1) * B]
+            if not batched and idx.ndim == 2:
+                idx = idx[0]
+            if lr_schedule is not None:
+                opt.lr = lr_schedule(t)
+            opt.step([gradient(w, idx)])
+            points[t] = w
+            # running mean of w_1 ... w_t
+            if t == 1:
+                running[...] = w
+            else:
+                running += (w - running) / t
+            averages[t] = running
+            if t % 25 == 0:  # every copy past the threshold: the rest of the run would be NaN
+                now = problem.loss(w)
+                if np.all(~np.isfinite(now) | (now > divergence_threshold)):
+                    last = t
+                    break
+
+        losses = _full_losses(problem, points[:last + 1])
+        average_losses = _full_losses(problem, averages[:last + 1])
+    batch_shape = w.shape[:1] if batched else ()
+    pad = np.full((steps - last, *batch_shape), np.nan)
+    losses = np.concatenate([losses, pad])
+    average_losses = np.concatenate([average_losses, pad])
+    bad = ~np.isfinite(losses) | (losses > divergence_threshold)
+    dead = np.logical_or.accumulate(bad, axis=0)
+    diverged_at = np.where(dead.any(axis=0), dead.argmax(axis=0), -1)
+    points[dead] = np.nan
+    losses[dead] = np.nan
+    averages[dead] = np.nan  # the average of a diverged run is not an answer either
+    average_losses[dead] = np.nan
+    samples = np.arange(steps + 1) * B
+    if batch_shape == ():
+        diverged_at = None if diverged_at < 0 else int(diverged_at)
+    return StochasticRun(points, losses, averages, average_losses, samples, diverged_at)

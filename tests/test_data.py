@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from optlib.data import LeastSquares, make_classification, make_regression, minibatches
+from optlib.data import LeastSquares, make_classification, make_regression, minibatches, run_stochastic
 from optlib.gradcheck import numerical_gradient
 
 
@@ -215,3 +215,106 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(optlib.data)
     assert result.attempted >= 1 and result.failed == 0
+
+
+# --- run_stochastic ------------------------------------------------------------------------------------
+
+def test_full_batch_run_is_gradient_descent(problem):
+    from optlib import SGD
+
+    run = run_stochastic(SGD, problem, np.zeros(3), steps=30, batch_size=50, lr=0.1)
+    w = np.zeros(3)
+    for t in range(30):
+        w = w - 0.1 * problem.gradient(w)
+        np.testing.assert_allclose(run.points[t + 1], w, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(run.losses, problem.loss(run.points), rtol=1e-10)
+    np.testing.assert_array_equal(run.samples, 50 * np.arange(31))
+    assert run.diverged_at is None
+
+
+def test_schedule_sampling_and_average_match_a_hand_written_loop(problem):
+    from optlib import SGD
+
+    schedule = lambda t: 0.2 / np.sqrt(t)  # noqa: E731
+    run = run_stochastic(SGD, problem, np.ones(3), steps=40, batch_size=4, rng=np.random.default_rng(3),
+                         sampling="replace", lr=1.0, lr_schedule=schedule)
+    rng = np.random.default_rng(3)
+    w = np.ones(3)
+    path = [w]
+    for t in range(1, 41):
+        idx = rng.integers(50, size=(1, 4))[0]
+        w = w - schedule(t) * problem.batch_gradient(w, idx)
+        path.append(w)
+    path = np.array(path)
+    np.testing.assert_allclose(run.points, path, rtol=1e-12)
+    np.testing.assert_allclose(run.averages[1:], np.cumsum(path[1:], axis=0) / np.arange(1, 41)[:, None],
+                               rtol=1e-12)
+    np.testing.assert_allclose(run.average_losses, problem.loss(run.averages), rtol=1e-10)
+
+
+def test_shuffled_epochs_use_every_sample_once_per_copy(problem):
+    seen = []
+
+    class Recorder:
+        n_samples, param_shape, min_value = 50, (3,), 0.0
+
+        def batch_gradient(self, w, idx):
+            seen.append(np.array(idx))
+            return np.zeros_like(w)
+
+        def loss(self, w):
+            return np.zeros(np.shape(w)[:-1])
+
+    from optlib import SGD
+
+    run_stochastic(SGD, Recorder(), np.zeros((2, 3)), steps=14, batch_size=7, rng=np.random.default_rng(0), lr=0.1)
+    batches = np.stack(seen)  # (14, 2, 7): 7 batches per epoch (one sample dropped), 2 epochs
+    for copy in range(2):
+        for epoch in range(2):
+            used = batches[7 * epoch:7 * epoch + 7, copy].ravel()
+            assert len(np.unique(used)) == 49
+    assert not np.array_equal(batches[:7, 0], batches[:7, 1])  # each copy shuffles on its own
+
+
+def test_copies_are_independent_runs(problem):
+    from optlib import SGD
+
+    starts = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    run = run_stochastic(SGD, problem, starts, steps=20, batch_size=5, rng=np.random.default_rng(0), lr=0.05)
+    assert run.points.shape == (21, 2, 3) and run.losses.shape == (21, 2)
+    np.testing.assert_array_equal(run.diverged_at, [-1, -1])
+    assert np.all(run.losses[-1] < run.losses[0])
+
+
+def test_divergence_is_reported_without_warnings(problem):
+    from optlib import SGD
+
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run = run_stochastic(SGD, problem, np.zeros((3, 3)), steps=2000, batch_size=1,
+                             rng=np.random.default_rng(0), lr=5.0)
+    assert np.all(run.diverged)
+    for copy, t in enumerate(run.diverged_at):
+        assert np.all(np.isfinite(run.losses[:t, copy])) and np.all(run.losses[:t, copy] <= 1e12)
+        assert np.all(np.isnan(run.losses[t:, copy]))
+        assert np.all(np.isnan(run.points[t:, copy]))
+
+
+def test_run_stochastic_refuses_bad_input(problem):
+    from optlib import SGD
+
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="sampling"):
+        run_stochastic(SGD, problem, np.zeros(3), 5, 2, rng, sampling="bootstrap", lr=0.1)
+    with pytest.raises(ValueError, match="batch_size"):
+        run_stochastic(SGD, problem, np.zeros(3), 5, 51, rng, lr=0.1)
+    with pytest.raises(TypeError, match="rng"):
+        run_stochastic(SGD, problem, np.zeros(3), 5, 2, lr=0.1)
+    with pytest.raises(ValueError, match="start"):
+        run_stochastic(SGD, problem, np.zeros(2), 5, 2, rng, lr=0.1)
+    with pytest.raises(ValueError, match="steps"):
+        run_stochastic(SGD, problem, np.zeros(3), -1, 2, rng, lr=0.1)
+    with pytest.raises(TypeError, match="lr_schedule"):
+        run_stochastic(SGD, problem, np.zeros(3), 5, 2, rng, lr=0.1, lr_schedule=0.1)
