@@ -477,7 +477,8 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
         sampling: ``"shuffle"`` (every copy goes through its own shuffled epochs, without replacement;
             an incomplete last batch is dropped, as with ``drop_last=True``) or ``"replace"`` (every sample
             of every batch drawn uniformly and independently, the textbook model of SGD).
-        lr_schedule: ``t -> lr`` for the step ``t = 1, 2, ...``; assigned to ``opt.lr`` before each step.
+        lr_schedule: ``t -> lr``, called with the number of updates already taken (``t = 0, 1, ...``, the
+            convention of :mod:`optlib.schedules`) and assigned to ``opt.lr`` before the update.
         divergence_threshold: a full loss above this (or non-finite) counts as divergence.
         **hyperparameters: passed to the optimizer, e.g. ``lr=0.1, momentum=0.9``.
     """
@@ -526,7 +527,7 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
             if not batched and idx.ndim == 2:
                 idx = idx[0]
             if lr_schedule is not None:
-                opt.lr = lr_schedule(t)
+                opt.lr = lr_schedule(t - 1)
             opt.step([gradient(w, idx)])
             points[t] = w
             # running mean of w_1 ... w_t

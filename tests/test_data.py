@@ -235,7 +235,7 @@ def test_full_batch_run_is_gradient_descent(problem):
 def test_schedule_sampling_and_average_match_a_hand_written_loop(problem):
     from optlib import SGD
 
-    schedule = lambda t: 0.2 / np.sqrt(t)  # noqa: E731
+    schedule = lambda t: 0.2 / np.sqrt(t + 1)  # noqa: E731  (t = updates already taken)
     run = run_stochastic(SGD, problem, np.ones(3), steps=40, batch_size=4, rng=np.random.default_rng(3),
                          sampling="replace", lr=1.0, lr_schedule=schedule)
     rng = np.random.default_rng(3)
@@ -243,13 +243,24 @@ def test_schedule_sampling_and_average_match_a_hand_written_loop(problem):
     path = [w]
     for t in range(1, 41):
         idx = rng.integers(50, size=(1, 4))[0]
-        w = w - schedule(t) * problem.batch_gradient(w, idx)
+        w = w - schedule(t - 1) * problem.batch_gradient(w, idx)
         path.append(w)
     path = np.array(path)
     np.testing.assert_allclose(run.points, path, rtol=1e-12)
     np.testing.assert_allclose(run.averages[1:], np.cumsum(path[1:], axis=0) / np.arange(1, 41)[:, None],
                                rtol=1e-12)
     np.testing.assert_allclose(run.average_losses, problem.loss(run.averages), rtol=1e-10)
+
+
+def test_schedules_from_optlib_schedules_plug_in(problem):
+    from optlib import SGD, schedules
+
+    schedule = schedules.step(0.1, step_size=5, gamma=0.5)
+    run = run_stochastic(SGD, problem, np.ones(3), steps=12, batch_size=50, lr=1.0, lr_schedule=schedule)
+    w = np.ones(3)
+    for t in range(12):
+        w = w - schedule(t) * problem.gradient(w)
+    np.testing.assert_allclose(run.points[-1], w, rtol=1e-12)
 
 
 def test_shuffled_epochs_use_every_sample_once_per_copy(problem):
