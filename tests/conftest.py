@@ -1,0 +1,60 @@
+"""Fixtures shared by the test modules.
+
+``built_site``: the book's website, built once per test run (the first test that asks for it builds it).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD_TIMEOUT = 3600  # seconds; a fresh build executes every chapter
+
+
+@dataclass
+class SiteBuild:
+    html: Path  # _build/html
+    returncode: int
+    seconds: float
+    log: Path  # the build's full output
+
+
+@pytest.fixture(scope="session")
+def site_build() -> SiteBuild:
+    """Run ``jupyter-book build`` as ``make book`` does, with a fresh Sphinx environment (``--all``), so
+    every page is written again and every page's warnings are seen; executed notebooks come from the
+    execution cache, which ``_ext/offline_site.py`` clears whenever optlib changes.
+
+    Fails only if no website came out; a build with warnings (non-zero status under ``-W``) still gives
+    its pages to the tests, and ``tests/test_site.py::test_the_site_builds_without_warnings`` fails.
+    """
+    bin_dir = Path(sys.executable).parent  # the venv's jupyter-book, and its python for the kernels
+    jupyter_book = bin_dir / "jupyter-book"
+    if not jupyter_book.exists():
+        pytest.fail(f"jupyter-book is not installed next to {sys.executable}: run `make test`")
+    env = {**os.environ, "OPTLIB_EXPLORERS": "static", "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    log = ROOT / "_build" / "site-build.log"
+    log.parent.mkdir(exist_ok=True)
+    start = time.perf_counter()
+    with log.open("w") as out:
+        result = subprocess.run([str(jupyter_book), "build", ".", "--all", "-W", "-n", "--keep-going"],
+                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=BUILD_TIMEOUT)
+    seconds = time.perf_counter() - start
+    html = ROOT / "_build" / "html"
+    if not (html / "index.html").exists():
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-40:])
+        pytest.fail(f"the book did not build (status {result.returncode}; full log {log}):\n{tail}")
+    return SiteBuild(html=html, returncode=result.returncode, seconds=seconds, log=log)
+
+
+@pytest.fixture(scope="session")
+def built_site(site_build) -> Path:
+    """The Path of the freshly built website, ``_build/html``."""
+    return site_build.html
