@@ -3,7 +3,10 @@
 from .base import Choice, Explorer, Slider, explorer_mode
 from .gradient_descent import gradient_descent_explorer
 from .gradients import gradient_explorer
+from .momentum import momentum_explorer
+from .nesterov import nesterov_explorer
 from .surface import draw_runs, surface_explorer
 
 __all__ = ["Choice", "Explorer", "Slider", "explorer_mode", "surface_explorer", "draw_runs",
-           "gradient_descent_explorer", "gradient_explorer"]
+           "gradient_descent_explorer", "gradient_explorer",
+           "momentum_explorer", "nesterov_explorer"]

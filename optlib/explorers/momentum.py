@@ -1,0 +1,30 @@
+"""Chapter "Momentum": heavy ball against gradient descent at the same learning rate."""
+
+from __future__ import annotations
+
+from ..sgd import SGD
+from ..trajectory import run
+from .base import Slider
+from .surface import surface_explorer
+
+__all__ = ["momentum_explorer"]
+
+
+def momentum_explorer(steps: int = 60):
+    """Heavy-ball momentum and plain GD side by side; the website's player sweeps the momentum from 0 to 0.98.
+
+    Both runs use the same learning rate, so ``momentum = 0`` draws two identical paths, and every
+    difference in the sweep is the work of the momentum term.
+    """
+
+    def make_runs(surface, start, lr, momentum):
+        return {
+            "GD": run(SGD, surface, start, steps=steps, lr=lr),
+            "Momentum": run(SGD, surface, start, steps=steps, lr=lr, momentum=momentum),
+        }
+
+    controls = [
+        Slider("lr", 0.001, 2.5, 0.1, log=True, label="learning rate"),
+        Slider("momentum", 0.0, 0.98, 0.9, label="momentum β", step=0.01),
+    ]
+    return surface_explorer(make_runs, controls, sweep="momentum")

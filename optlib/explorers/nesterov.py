@@ -1,0 +1,30 @@
+"""Chapter "Nesterov's accelerated gradient": Nesterov against heavy ball at the same learning rate and momentum."""
+
+from __future__ import annotations
+
+from ..sgd import SGD
+from ..trajectory import run
+from .base import Slider
+from .surface import surface_explorer
+
+__all__ = ["nesterov_explorer"]
+
+
+def nesterov_explorer(steps: int = 60):
+    """Heavy ball and Nesterov with the same ``lr`` and ``momentum``; the player sweeps the learning rate.
+
+    On the default quadratic (largest curvature 1) the sweep crosses both stability limits: Nesterov's
+    at ``lr = (2 + 2 momentum) / (1 + 2 momentum)`` first, heavy ball's at ``2 + 2 momentum`` later.
+    """
+
+    def make_runs(surface, start, lr, momentum):
+        return {
+            "Momentum": run(SGD, surface, start, steps=steps, lr=lr, momentum=momentum),
+            "Nesterov": run(SGD, surface, start, steps=steps, lr=lr, momentum=momentum, nesterov=True),
+        }
+
+    controls = [
+        Slider("lr", 0.01, 4.0, 0.5, log=True, label="learning rate"),
+        Slider("momentum", 0.01, 0.98, 0.9, label="momentum β", step=0.01),
+    ]
+    return surface_explorer(make_runs, controls, sweep="lr")
