@@ -1,0 +1,33 @@
+"""Chapter "Adam": momentum on top of RMSprop's scale, with bias correction; against both parents."""
+
+from __future__ import annotations
+
+from ..adam import Adam
+from ..rmsprop import RMSprop
+from ..sgd import SGD
+from ..trajectory import run
+from .base import Choice, Slider
+from .surface import surface_explorer
+
+__all__ = ["adam_explorer"]
+
+
+def adam_explorer(steps: int = 80):
+    """Adam against RMSprop and momentum at the same learning rate; the website's player sweeps beta1."""
+
+    def make_runs(surface, start, lr, beta1, beta2, amsgrad, momentum_lr):
+        return {
+            "Momentum": run(SGD, surface, start, steps=steps, lr=momentum_lr, momentum=0.9),
+            "RMSprop": run(RMSprop, surface, start, steps=steps, lr=lr, alpha=beta2),
+            "Adam": run(Adam, surface, start, steps=steps, lr=lr, betas=(beta1, beta2),
+                        amsgrad=amsgrad == "yes"),
+        }
+
+    controls = [
+        Slider("lr", 0.003, 0.5, 0.1, log=True, label="lr (Adam, RMSprop)"),
+        Slider("beta1", 0.0, 0.99, 0.9, label="beta1", step=0.01),
+        Slider("beta2", 0.9, 0.9999, 0.999, label="beta2 (= RMSprop alpha)", step=0.0001),
+        Choice("amsgrad", ["no", "yes"], "no", label="AMSGrad"),
+        Slider("momentum_lr", 1e-3, 0.3, 0.05, log=True, label="Momentum lr"),
+    ]
+    return surface_explorer(make_runs, controls, sweep="beta1")
