@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # live ipywidgets, which would be dead on a static page and can stall execution (nbclient #312).
 export OPTLIB_EXPLORERS = static
 
-.PHONY: book test lab clean venv
+.PHONY: book test lab clean venv assignments autograde grades feedback
 
 venv: $(STAMP)
 
@@ -33,3 +33,27 @@ lab: $(STAMP)
 
 clean:
 	rm -rf _build
+
+# --- Course assignments (nbgrader; course root assignments/; see teaching.md) ---------------------
+# nbgrader runs `alembic` as a subprocess, hence the venv's bin on PATH.
+NBGRADER   := cd assignments && PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/nbgrader
+# Which assignment(s): `make assignments ASSIGNMENT=adam`; default every folder of assignments/source/.
+ASSIGNMENT ?= *
+
+# The student versions, without solutions or hidden tests, into assignments/release/.
+assignments: $(STAMP)
+	$(NBGRADER) generate_assignment "$(ASSIGNMENT)" --force
+	@echo "Hand out: $(CURDIR)/assignments/release/"
+
+# Grade every submission in assignments/submitted/<student>/<assignment>/ into assignments/gradebook.db.
+autograde: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python assignments/autograde.py $(filter-out *,$(ASSIGNMENT))
+
+# The gradebook as a spreadsheet: assignments/grades.csv.
+grades: $(STAMP)
+	$(NBGRADER) export
+	@echo "Grades: $(CURDIR)/assignments/grades.csv"
+
+# HTML feedback for each graded submission, into assignments/feedback/.
+feedback: $(STAMP)
+	$(NBGRADER) generate_feedback "$(ASSIGNMENT)"

@@ -66,20 +66,20 @@ def unreadable_reason(submission: Path, notebook_names: list[str]) -> str | None
     return None
 
 
-def nbgrader_failures(log: str) -> dict[str, str]:
-    """{student: reason} for each submission nbgrader reports it could not process."""
+def nbgrader_failures(log: str) -> dict[tuple[str, str], str]:
+    """{(assignment, student): reason} for each submission nbgrader reports it could not process."""
     records = re.split(r"^(?=\[\w+ \| \w+\])", log, flags=re.MULTILINE)
-    reasons: dict[str, str] = {}
+    reasons: dict[tuple[str, str], str] = {}
     for i, record in enumerate(records):
         match = re.search(r"There was an error processing assignment: (.+)", record)
         if match:
-            student = Path(os.path.normpath(match.group(1).strip())).parent.name
+            folder = Path(os.path.normpath(match.group(1).strip()))
             trace = records[i + 1] if i + 1 < len(records) else ""
             lines = [line.strip() for line in trace.splitlines() if line.strip()]
-            reasons[student] = "nbgrader could not grade it: " + (lines[-1] if lines else "see autograde.log")
-    for assignment_id, student in re.findall(
-            r"There was an error processing assignment '([^']*)' for student '([^']*)'", log):
-        reasons.setdefault(student, "nbgrader could not grade it: see autograde.log")
+            reason = "nbgrader could not grade it: " + (lines[-1] if lines else "see autograde.log")
+            reasons[(folder.name, folder.parent.name)] = reason
+    for key in re.findall(r"There was an error processing assignment '([^']*)' for student '([^']*)'", log):
+        reasons.setdefault(key, "nbgrader could not grade it: see autograde.log")
     return reasons
 
 
@@ -114,39 +114,55 @@ def first_error_outside_tests(autograded: Path) -> str | None:
 def autograde(course: Path, assignments: list[str], force: bool = False) -> list[dict]:
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+
+    # 1. Read every submission first; nbgrader never sees the ones it could not read.
+    submissions = {}  # (assignment, student) -> folder
+    for assignment in assignments:
+        for folder in sorted(course.glob(f"submitted/*/{assignment}")):
+            if folder.is_dir():
+                submissions[(assignment, folder.parent.name)] = folder
     problems: dict[tuple[str, str], str] = {}
+    for (assignment, student), folder in submissions.items():
+        names = sorted(p.stem for p in (course / "source" / assignment).glob("*.ipynb"))
+        reason = unreadable_reason(folder, names)
+        if reason:
+            problems[(assignment, student)] = reason
+
+    # 2. One nbgrader run for everyone whose submissions all read (nbgrader starts slowly), and one per
+    # remaining readable submission of the students excluded from it.
+    excluded = sorted({student for _, student in problems})
+    runs = []
+    if any(student not in excluded for _, student in submissions):
+        everything = sorted(assignments) == sorted(p.name for p in (course / "source").iterdir() if p.is_dir())
+        for assignment in ["*"] if everything else assignments:
+            runs.append([assignment] + (["--CourseDirectory.student_id_exclude=" + ",".join(excluded)]
+                                        if excluded else []))
+    for key in sorted(submissions):
+        if key[1] in excluded and key not in problems:
+            runs.append([key[0], "--student", key[1]])
+
     log_path = course / "autograde.log"
+    failures: dict[tuple[str, str], str] = {}
     with open(log_path, "w") as log_file:
-        for assignment in assignments:
-            notebook_names = sorted(p.stem for p in (course / "source" / assignment).glob("*.ipynb"))
-            submissions = sorted(p for p in course.glob(f"submitted/*/{assignment}") if p.is_dir())
-            unreadable = {}
-            for submission in submissions:
-                reason = unreadable_reason(submission, notebook_names)
-                if reason:
-                    unreadable[submission.parent.name] = reason
-            failures: dict[str, str] = {}
-            if len(unreadable) < len(submissions):
-                command = [sys.executable, "-m", "nbgrader", "autograde", assignment]
-                if unreadable:
-                    command.append("--CourseDirectory.student_id_exclude=" + ",".join(sorted(unreadable)))
-                if force:
-                    command.append("--force")
-                print("$", " ".join(command[1:]), flush=True)
-                result = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True)
-                log = result.stdout + result.stderr
-                log_file.write(f"$ {' '.join(command[1:])}\n{log}\n")
-                failures = nbgrader_failures(log)
-                if result.returncode != 0 and not failures:
-                    sys.stderr.write(log)
-                    raise SystemExit(f"nbgrader autograde {assignment} failed (exit {result.returncode}); "
-                                     f"see {log_path}")
-            for student, reason in {**unreadable, **failures}.items():
-                stale = course / "autograded" / student / assignment
-                if stale.exists():
-                    shutil.rmtree(stale)  # never leave an older graded copy next to a zero
-                record_zero(course, assignment, student)
-                problems[(assignment, student)] = reason
+        for args in runs:
+            command = [sys.executable, "-m", "nbgrader", "autograde", *args] + (["--force"] if force else [])
+            print("$ nbgrader", " ".join(command[4:]), flush=True)
+            result = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True)
+            log = result.stdout + result.stderr
+            log_file.write(f"$ nbgrader {' '.join(command[4:])}\n{log}\n")
+            found = nbgrader_failures(log)
+            if result.returncode != 0 and not found:
+                sys.stderr.write(log)
+                raise SystemExit(f"nbgrader autograde failed (exit {result.returncode}); see {log_path}")
+            failures.update(found)
+
+    # 3. Every submission that could not be graded gets 0 and its reason.
+    problems.update(failures)
+    for assignment, student in problems:
+        stale = course / "autograded" / student / assignment
+        if stale.exists():
+            shutil.rmtree(stale)  # never leave an older graded copy next to a zero
+        record_zero(course, assignment, student)
 
     rows = []
     with _gradebook(course) as gb:

@@ -26,3 +26,12 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.Execute.timeout = 120
 # Keep submissions' printed output bounded in the autograded copies.
 c.LimitOutput.max_lines = 200
+
+# Feedback for students shows the test cells without their hidden part (nbgrader's default
+# feedback would show the hidden tests verbatim). A failing hidden test's traceback still shows
+# the line that failed, which is usually what a student needs.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
