@@ -56,6 +56,25 @@ def median_time(step, repeats, warmup):
     return statistics.median(times)
 
 
+def interleaved_times(runners, repeats, warmup):
+    """{label: median seconds of one step}, timing one step of each runner in turn, ``repeats`` times.
+
+    Interleaving makes a slow spell of the machine (other processes, frequency changes) hit every
+    runner alike, and the median of single steps ignores the steps that were preempted.
+    """
+    for step in runners.values():
+        for _ in range(warmup):
+            step()
+    samples = {label: [] for label in runners}
+    clock = time.perf_counter
+    for _ in range(repeats):
+        for label, step in runners.items():
+            start = clock()
+            step()
+            samples[label].append(clock() - start)
+    return {label: statistics.median(times) for label, times in samples.items()}
+
+
 def copy_bandwidth(n, repeats):
     """Bytes per second that np.copyto moves (read + write) for float32 arrays of n elements."""
     src, dst = np.ones(n, np.float32), np.empty(n, np.float32)
@@ -63,35 +82,32 @@ def copy_bandwidth(n, repeats):
     return 2 * src.nbytes / t
 
 
-def time_optlib(name, n, repeats, warmup, rng):
-    params = [rng.standard_normal(n).astype(np.float32)]
-    grads = [rng.standard_normal(n).astype(np.float32)]
-    opt = getattr(optlib, name)(params, **SETTINGS[name])
-    return median_time(lambda: opt.step(grads), repeats, warmup)
-
-
-def time_torch(torch, name, n, repeats, warmup, rng):
-    """{variant: seconds} for the implementations torch has for this class on the CPU."""
-    results = {}
+def runners_for(torch, name, n, rng):
+    """{label: step function}: optlib's step, and torch's for each implementation it has on the CPU."""
     p0 = rng.standard_normal(n).astype(np.float32)
     g0 = rng.standard_normal(n).astype(np.float32)
+    params, grads = [p0.copy()], [g0]
+    opt = getattr(optlib, name)(params, **SETTINGS[name])
+    runners = {"optlib": lambda: opt.step(grads)}
+    if torch is None:
+        return runners
     for variant, flags in [("single", dict(foreach=False)), ("foreach", dict(foreach=True)),
                            ("fused", dict(fused=True))]:
         param = torch.tensor(p0, requires_grad=True)
         param.grad = torch.tensor(g0)
         try:
-            opt = getattr(torch.optim, name)([param], **SETTINGS[name], **flags)
-            opt.step()
+            torch_opt = getattr(torch.optim, name)([param], **SETTINGS[name], **flags)
+            torch_opt.step()
         except (TypeError, RuntimeError, ValueError):
             continue  # e.g. no fused implementation for this class
-        results[variant] = median_time(opt.step, repeats, warmup)
-    return results
+        runners[variant] = torch_opt.step
+    return runners
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--small-repeats", type=int, default=2000)
-    parser.add_argument("--large-repeats", type=int, default=5)
+    parser.add_argument("--small-repeats", type=int, default=2000, help="steps at 1e4")
+    parser.add_argument("--large-repeats", type=int, default=5, help="steps at 1e7")
     parser.add_argument("--only", nargs="*", default=list(SETTINGS), help="optimizer names")
     args = parser.parse_args()
     try:
@@ -113,17 +129,17 @@ def main():
     print("-" * len(header))
     for name in args.only:
         for n, repeats, warmup in [(10**4, args.small_repeats, 50), (n_large, args.large_repeats, 1)]:
-            mine = time_optlib(name, n, repeats, warmup, rng)
-            theirs = time_torch(torch, name, n, repeats, warmup, rng) if torch else {}
-            cells = [f"{theirs[v] * 1e3:10.3f}" if v in theirs else f"{'-':>10s}"
+            times = interleaved_times(runners_for(torch, name, n, rng), repeats, warmup)
+            mine = times.pop("optlib")
+            cells = [f"{times[v] * 1e3:10.3f}" if v in times else f"{'-':>10s}"
                      for v in ("single", "foreach", "fused")]
             line = f"{name:9s} {'1e4' if n == 10**4 else '1e7':>5s} {mine * 1e3:10.3f} {cells[0]:>13s} " \
                    f"{cells[1]} {cells[2]}"
-            if theirs and n == 10**4:
-                best = min(theirs, key=theirs.get)
-                line += f"   {mine / theirs[best]:.2f}x {best:7s} (<=0.6)"
-            elif theirs:
-                line += f"   {mine / theirs['foreach']:.2f}x foreach (<=1.0)"
+            if times and n == 10**4:
+                best = min(times, key=times.get)
+                line += f"   {mine / times[best]:.2f}x {best:7s} (<=0.6)"
+            elif times:
+                line += f"   {mine / times['foreach']:.2f}x foreach (<=1.0)"
             if n == n_large:
                 bytes_moved = (2 * READ_WRITE_ARRAYS[name] + 1) * 4 * n
                 line += f"   {mine / (bytes_moved / bandwidth):.2f}x"

@@ -27,8 +27,11 @@ maximize=False, decoupled_weight_decay=False``.
 
 Conventions worth knowing:
 
-* ``eps`` is added to :math:`\sqrt{\hat v_t}` (the bias-corrected root), not to :math:`\sqrt{v_t}`
-  (Kingma & Ba's "efficient version" puts an :math:`\hat\epsilon` there) and not under the root.
+* ``eps`` is added to :math:`\sqrt{\hat v_t}` (the bias-corrected root), not under the root. The
+  code computes the same quantity in Kingma & Ba's "efficient" order, adding
+  :math:`\hat\epsilon_t = \epsilon\sqrt{1-\beta_2^t}` to :math:`\sqrt{v_t}` and folding
+  :math:`\sqrt{1-\beta_2^t}` into the step size; with a *constant* :math:`\hat\epsilon`, as in the
+  paper's Section 2, it would be a different method in the first steps.
 * AMSGrad, as in torch, takes the running maximum of the *raw* second moment :math:`v_t` and then
   bias-corrects the maximum. Reddi et al. (2018) state it without bias correction.
 * ``weight_decay`` adds :math:`\lambda\theta` to the gradient, so it is divided by
@@ -83,6 +86,10 @@ class Adam(Optimizer):
             "max_exp_avg_sq": np.zeros_like(param) if self.amsgrad else None,
         }
 
+    def _begin_step(self, param, state):
+        if self.amsgrad and state["max_exp_avg_sq"] is None:
+            state["max_exp_avg_sq"] = np.zeros_like(param)
+
     def _update(self, param, grad, state, scratch):
         lr, (beta1, beta2), wd, t = self.lr, self.betas, self.weight_decay, self.step_count
         decoupled = self.decoupled_weight_decay
@@ -103,16 +110,17 @@ class Adam(Optimizer):
         work *= 1.0 - beta2
         v += work
         if self.amsgrad:
-            if state["max_exp_avg_sq"] is None:
-                state["max_exp_avg_sq"] = np.zeros_like(param)
             # v_max_t = max(v_max_{t-1}, v_t), used in place of v_t
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
 
-        # denom = sqrt(v_t) / sqrt(1 - beta2^t) + eps
+        # The step is lr / (1 - beta1^t) * m_t / (sqrt(v_t) / sqrt(1 - beta2^t) + eps). Multiplying top
+        # and bottom by sqrt(1 - beta2^t) moves the bias correction into the scalar step size (one
+        # pass over the arrays fewer, same value up to rounding):
+        bias_correction1, bias_correction2_sqrt = 1.0 - beta1**t, math.sqrt(1.0 - beta2**t)
+        # d_t = sqrt(v_t) + eps sqrt(1 - beta2^t)
         np.sqrt(v, out=work)
-        work /= math.sqrt(1.0 - beta2**t)
-        work += self.eps
-        # theta_t = theta_{t-1} - lr / (1 - beta1^t) * m_t / denom
+        work += self.eps * bias_correction2_sqrt
+        # theta_t = theta_{t-1} - lr sqrt(1 - beta2^t) / (1 - beta1^t) * m_t / d_t
         np.divide(m, work, out=work)
-        work *= lr / (1.0 - beta1**t)
+        work *= lr * bias_correction2_sqrt / bias_correction1
         param -= work

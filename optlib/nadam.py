@@ -79,9 +79,17 @@ class NAdam(Optimizer):
             "mu_product": 1.0,                    # Pi_t, the product of the momentum schedule
         }
 
+    def _mu(self, t):
+        # mu_t = beta1 (1 - 0.5 * 0.96^(t psi))
+        return self.betas[0] * (1.0 - 0.5 * 0.96 ** (t * self.momentum_decay))
+
+    def _begin_step(self, param, state):
+        # Pi_t = Pi_{t-1} mu_t
+        state["mu_product"] *= self._mu(self.step_count)
+
     def _update(self, param, grad, state, scratch):
         lr, (beta1, beta2), wd, t = self.lr, self.betas, self.weight_decay, self.step_count
-        decoupled, psi = self.decoupled_weight_decay, self.momentum_decay
+        decoupled = self.decoupled_weight_decay
         m, v, work = state["exp_avg"], state["exp_avg_sq"], scratch.work
         # g <- -g (maximize);  g <- g + lambda theta (L2 weight decay)
         g = self._effective_gradient(param, grad, scratch, 0.0 if decoupled else wd, self.maximize)
@@ -89,11 +97,8 @@ class NAdam(Optimizer):
             # theta <- (1 - lr lambda) theta
             param *= 1.0 - lr * wd
 
-        # mu_t = beta1 (1 - 0.5 * 0.96^(t psi)),  mu_{t+1} likewise
-        mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
-        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
-        # Pi_t = Pi_{t-1} mu_t
-        state["mu_product"] *= mu
+        # mu_t, mu_{t+1};  Pi_t (updated in _begin_step) and Pi_{t+1} = Pi_t mu_{t+1}
+        mu, mu_next = self._mu(t), self._mu(t + 1)
         mu_product = state["mu_product"]
         mu_product_next = mu_product * mu_next
 

@@ -77,6 +77,12 @@ class RMSprop(Optimizer):
             "grad_avg": np.zeros_like(param) if self.centered else None,         # g bar
         }
 
+    def _begin_step(self, param, state):
+        if self.centered and state["grad_avg"] is None:
+            state["grad_avg"] = np.zeros_like(param)
+        if self.momentum > 0 and state["momentum_buffer"] is None:
+            state["momentum_buffer"] = np.zeros_like(param)
+
     def _update(self, param, grad, state, scratch):
         alpha, v, work = self.alpha, state["square_avg"], scratch.work
         # g <- -g (maximize);  g <- g + lambda theta (weight decay)
@@ -87,8 +93,6 @@ class RMSprop(Optimizer):
         work *= 1.0 - alpha
         v += work
         if self.centered:
-            if state["grad_avg"] is None:
-                state["grad_avg"] = np.zeros_like(param)
             gbar = state["grad_avg"]
             # gbar_t = alpha gbar_{t-1} + (1 - alpha) g_t
             gbar *= alpha
@@ -103,8 +107,6 @@ class RMSprop(Optimizer):
             np.sqrt(v, out=work)
         work += self.eps
         if self.momentum > 0:
-            if state["momentum_buffer"] is None:
-                state["momentum_buffer"] = np.zeros_like(param)
             b = state["momentum_buffer"]
             # b_t = mu b_{t-1} + g_t / d_t
             b *= self.momentum

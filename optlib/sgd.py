@@ -72,6 +72,12 @@ class SGD(Optimizer):
         # Created at the first step with momentum: torch's buffer starts at the first gradient.
         return {"momentum_buffer": None}
 
+    def _begin_step(self, param, state):
+        if self.momentum != 0 and state["momentum_buffer"] is None:
+            state["momentum_buffer"] = np.empty_like(param)
+            return {"first_momentum_step": True}
+        return None
+
     def _update(self, param, grad, state, scratch):
         # g <- -g (maximize);  g <- g + lambda theta (weight decay)
         g = self._effective_gradient(param, grad, scratch, self.weight_decay, self.maximize)
@@ -79,9 +85,9 @@ class SGD(Optimizer):
         mu = self.momentum
         if mu != 0:
             b = state["momentum_buffer"]
-            if b is None:
+            if state.get("first_momentum_step"):
                 # b_1 = g_1
-                b = state["momentum_buffer"] = g.copy()
+                np.copyto(b, g)
             else:
                 # b_t = mu b_{t-1} + (1 - tau) g_t
                 b *= mu

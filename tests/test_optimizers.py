@@ -119,8 +119,8 @@ def test_gradient_may_be_the_parameter_itself(cls):
     # the gradient of |p|^2 / 2 is p: passing the parameter array must act like passing a copy
     a, b = [np.array([1.0, -2.0, 3.0])], [np.array([1.0, -2.0, 3.0])]
     opt_a, opt_b = cls(a, **FULL[cls]), cls(b, **FULL[cls])
-    for _ in range(5):
-        opt_a.step(a)
+    for t in range(6):
+        opt_a.step(a if t % 2 else [a[0][:]])               # the array itself, or a view of it
         opt_b.step([b[0].copy()])
     np.testing.assert_array_equal(a[0], b[0])
 
@@ -167,7 +167,7 @@ def test_first_step_with_eps_zero_is_minus_lr_sign_g(cls):
 
 def test_adam_first_step_exact_for_exactly_representable_values():
     theta = np.array([1.0, -2.0, 0.0])
-    Adam([theta], lr=0.25, eps=0.0).step([np.array([1e-3, -7.0, 1e6])])
+    Adam([theta], lr=0.25, eps=0.0, betas=(0.5, 0.75)).step([np.array([1e-3, -7.0, 1e6])])
     np.testing.assert_array_equal(theta, [0.75, -1.75, -0.25])
 
 
@@ -517,3 +517,50 @@ def test_lr_change_takes_effect_immediately():
     opt_a.step([np.array([1.0])])
     opt_b.step([np.array([1.0])])
     assert a[0] == 1.0 - 0.1 - 0.1 and b[0] == 1.0 - 0.1 - 0.5
+
+
+# --- large parameters are updated block by block ----------------------------------------------------------
+
+@pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
+def test_blockwise_update_of_a_large_parameter_is_bit_identical(cls):
+    block = cls._block_bytes // 8                              # float64 elements per block
+    unblocked_cls = type("Unblocked" + cls.__name__, (cls,), {"_block_bytes": 10**12})
+    rng = np.random.default_rng(3)
+    shapes = [(3, block + 5), (2 * block + 1,), (7,)]        # the last one is small: never blocked
+    a = [rng.standard_normal(s) for s in shapes]
+    b = [p.copy() for p in a]
+    kwargs = dict(FULL[cls], maximize=True)
+    opt_a, opt_b = cls(a, **kwargs), unblocked_cls(b, **kwargs)
+    assert opt_a._blocked == [True, True, False] and not any(opt_b._blocked)
+    assert opt_a._scratch[0].work.size == block                # scratch is one block long
+    for t in range(6):
+        if t == 3:
+            opt_a.lr = opt_b.lr = kwargs["lr"] / 2
+        grads = [np.sin(3 * p) + 0.1 for p in a]
+        opt_a.step(grads)
+        opt_b.step([g.copy() for g in grads])
+    for p, q in zip(a, b, strict=True):
+        np.testing.assert_array_equal(p, q)
+    assert pickle.dumps(opt_a.state) == pickle.dumps(opt_b.state)
+
+
+def test_blockwise_update_with_a_non_contiguous_gradient():
+    block = Adam._block_bytes // 8
+    p, q = np.zeros(2 * block + 3), np.zeros(2 * block + 3)
+    g = np.linspace(-1, 1, 2 * (2 * block + 3))[::2]          # a strided view
+    Adam([p], lr=0.1).step([g])
+    Adam([q], lr=0.1).step([g.copy()])
+    np.testing.assert_array_equal(p, q)
+
+
+def test_a_large_non_contiguous_parameter_is_updated_whole():
+    block = SGD._block_bytes // 8
+    base = np.ones((2 * block + 2, 2))
+    p, q = base[:, 0], np.ones(2 * block + 2)                # a strided view, and a plain array
+    opt_p, opt_q = SGD([p], lr=0.5, momentum=0.5), SGD([q], lr=0.5, momentum=0.5)
+    assert opt_p._blocked == [False] and opt_q._blocked == [True]
+    for _ in range(3):
+        opt_p.step([np.cos(p)])
+        opt_q.step([np.cos(q)])
+    np.testing.assert_array_equal(p, q)
+    assert np.all(base[:, 1] == 1.0)                          # the other column is untouched
