@@ -28,6 +28,6 @@ def adam_explorer(steps: int = 80):
         Slider("beta1", 0.0, 0.99, 0.9, label="beta1", step=0.01),
         Slider("beta2", 0.9, 0.9999, 0.999, label="beta2 (= RMSprop alpha)", step=0.0001),
         Choice("amsgrad", ["no", "yes"], "no", label="AMSGrad"),
-        Slider("momentum_lr", 1e-3, 0.3, 0.05, log=True, label="Momentum lr"),
+        Slider("momentum_lr", 1e-4, 0.3, 0.001, log=True, label="Momentum lr"),
     ]
-    return surface_explorer(make_runs, controls, sweep="beta1")
+    return surface_explorer(make_runs, controls, sweep="beta1", surface="Beale", start=(1.0, 1.5))
