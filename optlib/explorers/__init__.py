@@ -5,12 +5,15 @@ from .adam import adam_explorer
 from .base import Choice, Explorer, Slider, explorer_mode
 from .gradient_descent import gradient_descent_explorer
 from .gradients import gradient_explorer
+from .minibatch import minibatch_explorer
 from .momentum import momentum_explorer
 from .nesterov import nesterov_explorer
 from .rmsprop import rmsprop_explorer
+from .sgd import sgd_explorer
 from .surface import draw_runs, surface_explorer
 
 __all__ = ["Choice", "Explorer", "Slider", "explorer_mode", "surface_explorer", "draw_runs",
            "gradient_descent_explorer", "gradient_explorer",
            "momentum_explorer", "nesterov_explorer",
-           "adagrad_explorer", "rmsprop_explorer", "adam_explorer"]
+           "adagrad_explorer", "rmsprop_explorer", "adam_explorer",
+           "sgd_explorer", "minibatch_explorer"]
