@@ -31,9 +31,13 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import nbformat
+
+# nbgrader 0.9's gradebook code triggers SQLAlchemy 2.x "not in session" warnings; they are harmless.
+warnings.filterwarnings("ignore", message=".*not in session.*")
 
 COURSE = Path(__file__).resolve().parent
 REPORT_FIELDS = ["assignment", "student_id", "score", "max_score", "needs_manual_grade", "problem"]
@@ -133,7 +137,8 @@ def autograde(course: Path, assignments: list[str], force: bool = False) -> list
     excluded = sorted({student for _, student in problems})
     runs = []
     if any(student not in excluded for _, student in submissions):
-        everything = sorted(assignments) == sorted(p.name for p in (course / "source").iterdir() if p.is_dir())
+        every_one = sorted(p.name for p in (course / "source").iterdir() if p.is_dir())
+        everything = sorted(assignments) == every_one
         for assignment in ["*"] if everything else assignments:
             runs.append([assignment] + (["--CourseDirectory.student_id_exclude=" + ",".join(excluded)]
                                         if excluded else []))
@@ -146,10 +151,10 @@ def autograde(course: Path, assignments: list[str], force: bool = False) -> list
     with open(log_path, "w") as log_file:
         for args in runs:
             command = [sys.executable, "-m", "nbgrader", "autograde", *args] + (["--force"] if force else [])
-            print("$ nbgrader", " ".join(command[4:]), flush=True)
+            print("$ nbgrader", " ".join(command[3:]), flush=True)
             result = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True)
             log = result.stdout + result.stderr
-            log_file.write(f"$ nbgrader {' '.join(command[4:])}\n{log}\n")
+            log_file.write(f"$ nbgrader {' '.join(command[3:])}\n{log}\n")
             found = nbgrader_failures(log)
             if result.returncode != 0 and not found:
                 sys.stderr.write(log)
@@ -194,7 +199,8 @@ def autograde(course: Path, assignments: list[str], force: bool = False) -> list
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("assignments", nargs="*", help="assignment names (default: every folder of source/)")
-    parser.add_argument("--course", type=Path, default=COURSE, help="the course folder (default: %(default)s)")
+    parser.add_argument("--course", type=Path, default=COURSE,
+                        help="the course folder (default: %(default)s)")
     parser.add_argument("--force", action="store_true", help="regrade submissions that were graded before")
     args = parser.parse_args(argv)
     course = args.course.resolve()

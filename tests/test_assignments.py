@@ -7,7 +7,8 @@ One module-scoped course is built once (the expensive part: nbgrader and a kerne
   student version untouched) and ``wrong`` (the student version filled in with a known mistake);
 * ``assignments/autograde.py`` (which runs ``nbgrader autograde``) grades them; then two broken
   submissions arrive (``not_json``: not a notebook at all; ``raises_at_import``: each of its code cells
-  starts by importing a module that does not exist) and are graded by a second run;
+  starts by importing a module that does not exist), and for gradient_descent a third (``kills_kernel``:
+  its code ends the kernel, so nbgrader itself fails on it); a second run grades them;
 * ``nbgrader export`` writes grades.csv, and ``nbgrader generate_feedback`` the students' feedback.
 
 nbgrader runs ``alembic`` as a subprocess, so every command runs with the venv's bin first on PATH.
@@ -37,7 +38,7 @@ ASSIGNMENTS = sorted(p.name for p in (COURSE_SRC / "source").iterdir() if p.is_d
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")])}
 
-# A known mistake per assignment: (text in a solution cell, its wrong replacement, the test cells it must fail).
+# A known mistake per assignment: (text in a solution cell, its wrong replacement, the tests it must fail).
 WRONG = {
     "gradient_descent": (
         "np.asarray(theta, dtype=float) - lr * np.asarray(grad, dtype=float)",
@@ -64,12 +65,14 @@ GOOD_STUDENTS = ["blank", "solution", "wrong"]
 BAD_STUDENTS = ["not_json", "raises_at_import"]
 # The mistake of raises_at_import, put at the top of each of its solution cells.
 BAD_IMPORT = "import optlib_does_not_exist  # a typo in an import\n"
+KILLS_KERNEL = "import os\nos._exit(1)  # the kernel dies: nbgrader cannot grade this notebook\n"
 
 
 def run(args, cwd, check=True, timeout=900):
     result = subprocess.run(args, cwd=cwd, env=ENV, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
-        raise AssertionError(f"{args} exited {result.returncode}:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        raise AssertionError(f"{args} exited {result.returncode}:\n"
+                             f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return result
 
 
@@ -102,7 +105,7 @@ def filled_in(assignment: str, course: Path, mistake: tuple[str, str] | None = N
             if cell.cell_type == "code":
                 text = prefix + text
             cell.source = text
-    assert mistake is None or replaced == 1, f"{assignment}: the mistake's text must occur in one solution cell"
+    assert mistake is None or replaced == 1, f"{assignment}: the mistake must occur in one solution cell"
     return nb
 
 
@@ -156,9 +159,10 @@ def course(tmp_path_factory):
     for assignment in ASSIGNMENTS:
         submit(root, "not_json", assignment, raw='{"cells": [  <- the upload was cut off here')
         submit(root, "raises_at_import", assignment, filled_in(assignment, root, prefix=BAD_IMPORT))
+    submit(root, "kills_kernel", "gradient_descent", filled_in("gradient_descent", root, prefix=KILLS_KERNEL))
     t0 = time.perf_counter()
     second = autograde(root)
-    timings["autograde (+2 broken students x 4 assignments)"] = time.perf_counter() - t0
+    timings["autograde (+2 broken students x 4 assignments, +1)"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     nbgrader("export", cwd=root)
@@ -215,7 +219,8 @@ def test_source_notebook_is_a_complete_assignment(assignment):
 
 def test_adagrad_assignment_has_a_manually_graded_written_answer():
     nb = nbformat.read(COURSE_SRC / "source" / "adagrad_rmsprop" / "adagrad_rmsprop.ipynb", as_version=4)
-    written = [c for c in nb.cells if c.cell_type == "markdown" and meta(c).get("solution") and meta(c).get("grade")]
+    written = [c for c in nb.cells
+               if c.cell_type == "markdown" and meta(c).get("solution") and meta(c).get("grade")]
     assert len(written) == 1 and meta(written[0])["points"] == 2
 
 
@@ -345,10 +350,19 @@ def test_submission_raising_at_import_scores_zero_with_a_reason(course, assignme
     assert "ModuleNotFoundError" in reason and "optlib_does_not_exist" in reason, reason
 
 
+def test_submission_killing_the_kernel_scores_zero_with_nbgraders_reason(course):
+    got = course.after[("gradient_descent", "kills_kernel")]
+    assert got["total"] == 0 and not got["manual"]
+    reason = course.report[("gradient_descent", "kills_kernel")]["problem"]
+    assert reason.startswith("nbgrader could not grade it:") and "DeadKernelError" in reason, reason
+    assert not (course.root / "autograded" / "kills_kernel" / "gradient_descent").exists()
+
+
 def test_broken_submissions_leave_the_other_grades_unaffected(course):
     for key, value in course.before.items():
         assert course.after[key] == value, key
-    assert set(course.after) == set(course.before) | {(a, s) for a in ASSIGNMENTS for s in BAD_STUDENTS}
+    assert set(course.after) == (set(course.before) | {(a, s) for a in ASSIGNMENTS for s in BAD_STUDENTS}
+                                 | {("gradient_descent", "kills_kernel")})
     # Every other submission is still graded, and its autograded copy is there.
     for assignment in ASSIGNMENTS:
         for student in GOOD_STUDENTS + ["raises_at_import"]:
@@ -357,10 +371,13 @@ def test_broken_submissions_leave_the_other_grades_unaffected(course):
 
 
 def test_grades_csv_exported_for_every_submission(course):
-    students = GOOD_STUDENTS + BAD_STUDENTS
+    students = GOOD_STUDENTS + BAD_STUDENTS + ["kills_kernel"]
+    # nbgrader export lists every student for every assignment; one who did not submit has 0.
     assert set(course.grades) == {(a, s) for a in ASSIGNMENTS for s in students}
     for (assignment, student), row in course.grades.items():
-        assert float(row["score"]) == pytest.approx(course.after[(assignment, student)]["total"])
+        graded = course.after.get((assignment, student))
+        expected = graded["total"] if graded else 0
+        assert float(row["score"]) == pytest.approx(expected)
         assert float(row["max_score"]) == max_points(course, assignment)[1]
     print("\nassignment          solution  blank  wrong  not_json  raises_at_import  (max)")
     for a in ASSIGNMENTS:
@@ -375,7 +392,8 @@ def _text(html_text: str) -> str:
 
 
 def hidden_blocks(nb) -> list[str]:
-    return [region for c in nb.cells for region in _regions(c.source, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")]
+    return [region for c in nb.cells
+            for region in _regions(c.source, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
