@@ -9,9 +9,9 @@ The update for a gradient :math:`g_t` at :math:`\theta_{t-1}`:
 .. math::
 
    g_t &\leftarrow -g_t                                             &&\text{if maximize} \\
-   c_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t                        &&\text{(the direction's input)} \\
+   c_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
    \theta_t &= (1 - \gamma\lambda)\,\theta_{t-1} - \gamma\, \operatorname{sign}(c_t)
-                                                                     &&(\gamma = \text{lr},\ \lambda = \text{weight_decay}) \\
+                                            &&(\gamma = \text{lr},\ \lambda = \text{weight_decay}) \\
    m_t &= \beta_2 m_{t-1} + (1-\beta_2)\, g_t
 
 with :math:`m_0 = 0`. Before weight decay every coordinate moves by exactly :math:`\gamma` (by 0 where

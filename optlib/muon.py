@@ -14,7 +14,7 @@ The update for a gradient :math:`g_t` (a matrix) at :math:`\theta_{t-1}`, as in 
    g_t &\leftarrow -g_t                                           &&\text{if maximize} \\
    B_t &= \mu B_{t-1} + g_t                                        &&(B_0 = 0) \\
    \tilde B_t &= \begin{cases} g_t + \mu B_t & \text{nesterov} \\ B_t & \text{otherwise}\end{cases} \\
-   O_t &= \mathrm{NS}^{(a,b,c)}_k(\tilde B_t;\ \epsilon)          &&\text{(}\approx UV^\top\text{, see newton_schulz)} \\
+   O_t &= \mathrm{NS}^{(a,b,c)}_k(\tilde B_t;\ \epsilon)   &&(\approx UV^\top) \\
    \theta_t &= (1 - \gamma\lambda)\,\theta_{t-1} - \gamma'\, O_t, \qquad
    \gamma' = \begin{cases} \gamma\,\sqrt{\max(1, m/n)} & \text{adjust_lr_fn = None or "original"} \\
                            0.2\,\gamma\,\sqrt{\max(m, n)} & \text{adjust_lr_fn = "match_rms_adamw"}\end{cases}
@@ -83,7 +83,8 @@ def _ns_steps(label, value, name=None):
 
 def _adjust_lr_fn(label, value, name=None):
     if value not in (None, "original", "match_rms_adamw"):
-        raise ValueError(f"Invalid {name or label}: {value!r} (must be None, 'original' or 'match_rms_adamw')")
+        raise ValueError(f"Invalid {name or label}: {value!r} "
+                         "(must be None, 'original' or 'match_rms_adamw')")
     return value
 
 
@@ -96,7 +97,7 @@ def _buffers(shape, dtype) -> SimpleNamespace:
 
 def newton_schulz(G: np.ndarray, steps: int = 5, coefficients=NS_COEFFICIENTS, eps: float = 1e-7,
                   buffers: SimpleNamespace | None = None) -> np.ndarray:
-    r"""Approximately orthogonalise a matrix: :math:`G = U\Sigma V^\top \mapsto U\,p^{k}(\Sigma/\lVert G\rVert_F)\,V^\top`.
+    r"""Approximately orthogonalise a matrix: :math:`U\Sigma V^\top \mapsto U\,p^{k}(\Sigma/\|G\|_F)\,V^\top`.
 
     .. math::
 
@@ -154,6 +155,9 @@ class Muon(Optimizer):
     adjust_lr_fn = Hyperparameter(_adjust_lr_fn, "adjust_lr_fn")
     maximize = Hyperparameter(boolean, "maximize")
 
+    # Never update in element blocks (see Optimizer.step): Newton-Schulz needs the whole matrix.
+    _block_bytes = math.inf
+
     def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
                  ns_coefficients=NS_COEFFICIENTS, eps=1e-7, ns_steps=5, adjust_lr_fn=None, *, maximize=False):
         super().__init__(params, lr=lr, weight_decay=weight_decay, momentum=momentum, nesterov=nesterov,
@@ -163,7 +167,7 @@ class Muon(Optimizer):
             if p.ndim != 2:
                 raise ValueError(f"params[{i}] has shape {p.shape}: Muon updates matrices (2-D arrays) only; "
                                  "optimise vectors such as biases with AdamW")
-        for p, scratch in zip(self.params, self._scratch):
+        for p, scratch in zip(self.params, self._scratch, strict=True):
             scratch.ns = _buffers(p.shape, p.dtype)
 
     def _init_state(self, param):
@@ -193,10 +197,10 @@ class Muon(Optimizer):
             # B~_t = B_t
             update = B
         # O_t = NS_k(B~_t)
-        O = newton_schulz(update, self.ns_steps, self.ns_coefficients, self.eps, buffers=scratch.ns)
+        ortho = newton_schulz(update, self.ns_steps, self.ns_coefficients, self.eps, buffers=scratch.ns)
         if wd:
             # theta <- (1 - lr lambda) theta   (decoupled weight decay)
             param *= 1.0 - lr * wd
         # theta_t = theta_{t-1} - lr' O_t
-        O *= self.adjusted_lr(param.shape)
-        param -= O
+        ortho *= self.adjusted_lr(param.shape)
+        param -= ortho

@@ -211,7 +211,7 @@ SCHEDULES = {"constant": constant, "step": step, "exponential": exponential, "co
 
 
 def scheduled(optimizer_class, schedule: Callable[[int], float]):
-    """An optimizer class whose ``lr`` follows ``schedule``: before update ``t + 1`` it sets ``lr = schedule(t)``.
+    """An optimizer class whose ``lr`` follows ``schedule``: ``lr = schedule(t)`` before update ``t + 1``.
 
     ``t`` is the optimizer's ``step_count`` (updates already taken), so the schedule survives a
     ``state_dict`` round trip. Useful with :func:`optlib.trajectory.run`::

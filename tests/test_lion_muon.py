@@ -1,4 +1,4 @@
-"""Lion and Muon: the update rules by hand, Lion's |step| = lr, Muon's Newton-Schulz band, bad input, checkpoints."""
+"""Lion and Muon: update rules by hand, Lion's |step| = lr, the Newton-Schulz band, bad input, checkpoints."""
 
 import pickle
 
@@ -26,7 +26,7 @@ def test_lion_matches_hand_written_equations():
     expected = reference_lion(theta0, grads, 0.01, 0.8, 0.95, 0.3)
     theta = theta0.copy()
     opt = Lion([theta], lr=0.01, betas=(0.8, 0.95), weight_decay=0.3)
-    for g, e in zip(grads, expected):
+    for g, e in zip(grads, expected, strict=True):
         opt.step([g])
         assert np.allclose(theta, e, rtol=1e-14, atol=1e-15)
 
@@ -102,8 +102,8 @@ def reference_muon(theta, grads, lr, wd, mu, nesterov):
     rows, cols = theta.shape
     for g in grads:
         B = mu * B + g
-        O = newton_schulz_svd(g + mu * B if nesterov else B)
-        theta = theta * (1 - lr * wd) - lr * np.sqrt(max(1, rows / cols)) * O
+        ortho = newton_schulz_svd(g + mu * B if nesterov else B)
+        theta = theta * (1 - lr * wd) - lr * np.sqrt(max(1, rows / cols)) * ortho
     return theta
 
 
@@ -118,6 +118,17 @@ def test_muon_matches_hand_written_equations(nesterov, shape):
     for g in grads:
         opt.step([g])
     assert np.allclose(theta, reference_muon(theta0, grads, 0.02, 0.1, 0.9, nesterov), atol=1e-10)
+
+
+def test_muon_updates_a_large_matrix_as_a_whole():
+    rng = np.random.default_rng(4)
+    theta0 = rng.standard_normal((300, 200))          # larger than the base class's element block
+    grads = [rng.standard_normal((300, 200)) for _ in range(3)]
+    theta = theta0.copy()
+    opt = Muon([theta], lr=0.02, weight_decay=0.1)
+    for g in grads:
+        opt.step([g])
+    assert np.allclose(theta, reference_muon(theta0, grads, 0.02, 0.1, 0.95, True), atol=1e-10)
 
 
 def test_muon_adjusted_lr_and_torch_defaults():
@@ -192,4 +203,4 @@ def test_state_dict_round_trip_is_bit_identical(make):
     resumed.load_state_dict(saved)
     for _ in range(10):
         resumed.step([grad(p) for p in b])
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))

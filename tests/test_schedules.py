@@ -1,4 +1,4 @@
-"""Learning-rate schedules: formulas, torch.optim.lr_scheduler's conventions, bad input, driving an optimizer."""
+"""Schedules: formulas, torch.optim.lr_scheduler's conventions, bad input, driving optimizers."""
 
 import math
 
@@ -7,7 +7,6 @@ import pytest
 
 from optlib import SGD, Adam
 from optlib.schedules import SCHEDULES, constant, cosine, exponential, scheduled, step, warmup_cosine
-
 
 # --- torch's recursive ("chainable") scheduler updates, transcribed: lr after `epoch` scheduler steps ---
 
@@ -33,15 +32,16 @@ def torch_cosine_annealing_lr(base_lr, T_max, eta_min, epochs):
         if (epoch - 1 - T_max) % (2 * T_max) == 0:
             lr = lr + (base_lr - eta_min) * (1 - math.cos(math.pi / T_max)) / 2
         else:
-            lr = ((1 + math.cos(math.pi * epoch / T_max)) / (1 + math.cos(math.pi * (epoch - 1) / T_max))
-                  * (lr - eta_min) + eta_min)
+            ratio = (1 + math.cos(math.pi * epoch / T_max)) / (1 + math.cos(math.pi * (epoch - 1) / T_max))
+            lr = ratio * (lr - eta_min) + eta_min
         out.append(lr)
     return np.array(out)
 
 
 def torch_linear_lr(base_lr, start_factor, end_factor, total_iters, epochs):
-    return np.array([base_lr * (start_factor + (end_factor - start_factor) * min(e, total_iters) / total_iters)
-                     for e in range(epochs)])
+    factor = [start_factor + (end_factor - start_factor) * min(e, total_iters) / total_iters
+              for e in range(epochs)]
+    return base_lr * np.array(factor)
 
 
 T = np.arange(200)
@@ -58,8 +58,10 @@ def test_exponential_matches_torch_exponentiallr():
 
 def test_cosine_matches_torch_cosineannealinglr_up_to_t_max_then_holds():
     sched = cosine(0.1, 150, min_lr=1e-3)
-    assert np.allclose(sched(T[:151]), torch_cosine_annealing_lr(0.1, 150, 1e-3, 151), rtol=1e-9, atol=1e-15)
-    assert sched(0) == 0.1 and sched(75) == pytest.approx((0.1 + 1e-3) / 2) and sched(150) == pytest.approx(1e-3)
+    torch_values = torch_cosine_annealing_lr(0.1, 150, 1e-3, 151)
+    assert np.allclose(sched(T[:151]), torch_values, rtol=1e-9, atol=1e-15)
+    assert sched(0) == 0.1 and sched(75) == pytest.approx((0.1 + 1e-3) / 2)
+    assert sched(150) == pytest.approx(1e-3)
     assert np.all(sched(np.arange(150, 400)) == pytest.approx(1e-3))   # torch would rise again here
 
 
@@ -75,10 +77,12 @@ def test_warmup_cosine_matches_torch_sequentiallr_and_reduces_to_cosine():
 
 
 def test_scalar_and_array_calls_agree():
-    for sched in [constant(0.3), step(0.3, 7, 0.5), exponential(0.3, 0.99), cosine(0.3, 50), warmup_cosine(0.3, 5, 50)]:
+    for sched in [constant(0.3), step(0.3, 7, 0.5), exponential(0.3, 0.99), cosine(0.3, 50),
+                  warmup_cosine(0.3, 5, 50)]:
         values = sched(T)
         assert values.shape == T.shape and values.dtype == float
-        assert all(sched(int(t)) == pytest.approx(v, rel=1e-15) for t, v in zip(T[::7], values[::7]))
+        for t, v in zip(T[::7], values[::7], strict=True):
+            assert sched(int(t)) == pytest.approx(v, rel=1e-15)
         assert isinstance(sched(3), float) and np.all(values >= 0)
     assert set(SCHEDULES) == {"constant", "step", "exponential", "cosine", "warmup_cosine"}
 
@@ -88,7 +92,8 @@ def test_scalar_and_array_calls_agree():
     (lambda: step(0.1, 0), "step_size"), (lambda: step(0.1, 10, gamma=-1), "gamma"),
     (lambda: exponential(0.1, float("inf")), "gamma"), (lambda: cosine(0.1, 0), "total_steps"),
     (lambda: cosine(0.1, 10, min_lr=0.2), "min_lr"), (lambda: cosine(0.1, 10, min_lr=-1), "min_lr"),
-    (lambda: warmup_cosine(0.1, 10, 10), "warmup_steps"), (lambda: warmup_cosine(0.1, -1, 10), "warmup_steps"),
+    (lambda: warmup_cosine(0.1, 10, 10), "warmup_steps"),
+    (lambda: warmup_cosine(0.1, -1, 10), "warmup_steps"),
 ])
 def test_bad_arguments_raise_valueerror_naming_them(make, name):
     with pytest.raises(ValueError, match=name):
