@@ -5,11 +5,17 @@ current optlib.
   is rendered as its kernel-free player (see ``optlib.explorers.base``), never as a live ipywidgets
   form, which would be dead on a static page and can stall headless execution (jupyter/nbclient#312).
   The Makefile sets the same variable; this makes a plain ``jupyter-book build .`` safe too.
-* Fresh outputs: the execution cache (``_build/.jupyter_cache``) is keyed by a notebook's code alone,
-  so a change in optlib (an optimizer, a figure, the player) would leave stale outputs on the site.
-  When optlib's source changes, the cache is cleared and every notebook is read and executed again.
+* Fresh outputs: jupyter-cache keys an executed notebook by the notebook's code alone, so a change in
+  optlib (an optimizer, a figure, the player) would leave stale outputs on the site. The execution
+  cache therefore lives in ``_build/.execution_cache/<hash of optlib's source>``: when optlib changes,
+  the new cache is empty, the changed setting makes Sphinx read every page again, and every notebook
+  is executed again. (No cache is deleted under a running build; caches unused for a day are.)
 * MathJax comes from the ``sphinx-mathjax-offline`` package (listed in ``_config.yml``), which copies
   its MathJax into ``_build/html/_static/mathjax``; nothing is vendored in ``_static/``.
+* No thebe: Jupyter Book always loads sphinx-thebe, whose scripts would fetch thebe from a CDN on
+  demand, and under Sphinx 7 it declares ``THEBE_JS_URL`` twice (an error in every page's console).
+  The book has no live-code button (Binder and Colab are its launch buttons), so its scripts and
+  stylesheet are left out of the pages; any other script registered twice is written once.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from pathlib import Path
 
 from sphinx.util import logging
@@ -31,32 +38,45 @@ def _optlib_digest(srcdir: Path) -> str:
     return digest.hexdigest()
 
 
-def _clear_stale_outputs(app, config):
-    build = Path(app.outdir).parent
-    stamp = build / ".optlib-digest"
-    digest = _optlib_digest(Path(app.srcdir))
-    app.optlib_changed = not stamp.exists() or stamp.read_text().strip() != digest
-    if app.optlib_changed:
-        cache = Path(config.nb_execution_cache_path or build / ".jupyter_cache")
-        if cache.exists():
-            logger.info("offline_site: optlib changed; clearing the execution cache %s", cache)
-            shutil.rmtree(cache)
-        build.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(digest + "\n")
+def _cache_per_optlib_version(app, config):
+    if config.nb_execution_cache_path:  # a cache chosen in _config.yml: leave it alone
+        return
+    root = Path(app.outdir).parent / ".execution_cache"
+    cache = root / _optlib_digest(Path(app.srcdir))[:16]
+    config.nb_execution_cache_path = str(cache)
+    if root.is_dir():
+        for old in root.iterdir():
+            used = old / "global.db" if (old / "global.db").exists() else old
+            if old != cache and time.time() - used.stat().st_mtime > 86400:
+                shutil.rmtree(old, ignore_errors=True)
 
 
-def _notebooks_to_reread(app, env, added, changed, removed):
-    if not getattr(app, "optlib_changed", False):
-        return []
-    return [name for name in env.found_docs if env.doc2path(name).endswith(".ipynb")]
+def _asset_name(asset) -> str:
+    return getattr(asset, "filename", None) or str(asset) or ""
+
+
+def _page_assets(app, pagename, templatename, context, doctree):
+    scripts, seen = [], set()
+    for script in context.get("script_files", []):
+        body = getattr(script, "attributes", {}).get("body", "")
+        name = _asset_name(script)
+        if "THEBE_JS_URL" in body or name.split("?")[0].endswith("sphinx-thebe.js"):
+            continue
+        if (name, body) not in seen:
+            seen.add((name, body))
+            scripts.append(script)
+    context["script_files"] = scripts
+    context["css_files"] = [css for css in context.get("css_files", [])
+                            if not _asset_name(css).split("?")[0].endswith("sphinx-thebe.css")]
 
 
 def setup(app):
     previous = os.environ.get("OPTLIB_EXPLORERS")
     if previous not in (None, "", "static"):
-        logger.info("offline_site: OPTLIB_EXPLORERS=%s ignored; the website shows the static explorers", previous)
+        logger.info("offline_site: OPTLIB_EXPLORERS=%s ignored; the website shows the static explorers",
+                    previous)
     # Inherited by the kernels that execute the chapters.
     os.environ["OPTLIB_EXPLORERS"] = "static"
-    app.connect("config-inited", _clear_stale_outputs)
-    app.connect("env-get-outdated", _notebooks_to_reread)
+    app.connect("config-inited", _cache_per_optlib_version)
+    app.connect("html-page-context", _page_assets, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
