@@ -7,6 +7,7 @@ Paul Tol's "muted" palette for the optimizers that come later.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
@@ -18,7 +19,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 from .surfaces import Surface
 from .trajectory import Trajectory
 
-__all__ = ["OPTIMIZER_COLORS", "color", "plot_contour", "plot_trajectories", "plot_losses"]
+__all__ = ["OPTIMIZER_COLORS", "color", "plot_contour", "plot_paths", "plot_trajectories", "plot_losses"]
 
 #: One colour per optimizer, the same in every chapter.
 OPTIMIZER_COLORS: dict[str, str] = {
@@ -43,8 +44,12 @@ _FALLBACK = "#777777"
 
 
 def color(name: str) -> str:
-    """The book's colour for an optimizer (matched on the name's first word, case-insensitively)."""
-    key = name.split()[0].split("(")[0].lower() if name else ""
+    """The book's colour for an optimizer, matched on the label's first word, case-insensitively.
+
+    >>> color("Adam") == color("adam, lr = 0.1") == color("Adam (amsgrad)")
+    True
+    """
+    key = re.split(r"[\s,;:(=]", name.strip(), maxsplit=1)[0].lower() if name else ""
     for known, value in OPTIMIZER_COLORS.items():
         if known.lower() == key:
             return value
@@ -81,31 +86,39 @@ def _powers_of_ten(value, _position) -> str:
     return f"1e{round(np.log10(value))}" if value > 0 else ""
 
 
-def plot_trajectories(surface: Surface, trajectories: Mapping[str, Trajectory], ax: Axes | None = None,
-                      title: str | None = None) -> Axes:
-    """Contours of ``surface`` and each named trajectory on top, in the optimizer's colour.
+def plot_paths(surface: Surface, trajectories: Mapping[str, Trajectory], ax: Axes) -> list:
+    """Draw each named trajectory on ``ax`` (no contours); return the artists, so a live figure can
+    remove them and draw the next runs without redrawing the contours.
 
     A run that diverged is drawn up to its last finite point, which is marked with a cross and
-    the step at which it left.
+    the step at which it left. The view widens to show every start point.
     """
-    ax = plot_contour(surface, ax)
     (x0, x1), (y0, y1) = surface.bounds
-    for path in trajectories.values():  # widen the window to show every start point
+    for path in trajectories.values():
         (sx, sy) = path.points[0]
         x0, x1, y0, y1 = min(x0, sx - 0.2), max(x1, sx + 0.2), min(y0, sy - 0.2), max(y1, sy + 0.2)
     ax.set(xlim=(x0, x1), ylim=(y0, y1))
+    artists = []
     for label, path in trajectories.items():
         points = path.points
         c = color(label)
-        ax.plot(points[:, 0], points[:, 1], "-o", color=c, markersize=2.5, linewidth=1.3, label=label)
-        ax.plot(*points[0], "o", color=c, markersize=6, markerfacecolor="white")
+        artists += ax.plot(points[:, 0], points[:, 1], "-o", color=c, markersize=2.5, linewidth=1.3, label=label)
+        artists += ax.plot(*points[0], "o", color=c, markersize=6, markerfacecolor="white")
         if path.diverged:
             last = points[np.isfinite(points[:, 0])][-1]
             shown = np.clip(last, [x0, y0], [x1, y1])
-            ax.plot(*shown, "X", color=c, markersize=10)
-            ax.annotate(f"diverged at step {path.diverged_at}", shown, textcoords="offset points",
-                        xytext=(6, -12), color=c, fontsize=9)
-    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+            artists += ax.plot(*shown, "X", color=c, markersize=10)
+            artists.append(ax.annotate(f"diverged at step {path.diverged_at}", shown, textcoords="offset points",
+                                       xytext=(6, -12), color=c, fontsize=9))
+    artists.append(ax.legend(loc="upper right", fontsize=8, framealpha=0.9))
+    return artists
+
+
+def plot_trajectories(surface: Surface, trajectories: Mapping[str, Trajectory], ax: Axes | None = None,
+                      title: str | None = None, resolution: int = 200) -> Axes:
+    """Contours of ``surface`` and each named trajectory on top, in the optimizer's colour."""
+    ax = plot_contour(surface, ax, resolution=resolution)
+    plot_paths(surface, trajectories, ax)
     if title:
         ax.set_title(title)
     return ax

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from types import SimpleNamespace
 
-from ..plots import plot_losses, plot_trajectories
+from ..plots import plot_contour, plot_losses, plot_paths
 from ..surfaces import SURFACES, Surface, get_surface
 from ..trajectory import Trajectory
 from .base import Choice, Explorer, Slider
@@ -18,14 +19,29 @@ def _describe(params: Mapping) -> str:
 
 
 def draw_runs(fig, surface: Surface, runs: Mapping[str, Trajectory], title: str = "") -> None:
-    """Trajectories over the contours (left) and loss against step (right)."""
-    # Fixed margins: constrained layout would triple the time of every redraw.
-    path_ax, loss_ax = fig.subplots(1, 2, width_ratios=[1, 1.25], gridspec_kw=dict(
-        left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.25))
-    plot_trajectories(surface, runs, ax=path_ax)
-    plot_losses(runs, surface.min_value, ax=loss_ax)
-    if title:
-        fig.suptitle(title, fontsize=11)
+    """Trajectories over the contours (left) and loss against step (right).
+
+    Called again on the same figure for the same surface, it replaces only the runs and keeps the
+    contours, which are most of the drawing: that is what keeps a live explorer's redraw fast.
+    """
+    view = getattr(fig, "_optlib_runs_view", None)
+    reusable = (view is not None and view.path_ax in fig.axes
+                and (view.surface.name, view.surface.bounds) == (surface.name, surface.bounds))
+    if not reusable:
+        fig.clear()
+        # Fixed margins: a layout engine would dominate every redraw.
+        path_ax, loss_ax = fig.subplots(1, 2, width_ratios=[1, 1.25], gridspec_kw=dict(
+            left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.25))
+        plot_contour(surface, ax=path_ax, resolution=120, levels=20)
+        view = fig._optlib_runs_view = SimpleNamespace(surface=surface, path_ax=path_ax, loss_ax=loss_ax,
+                                                        run_artists=[])
+    else:
+        for artist in view.run_artists:
+            artist.remove()
+        view.loss_ax.clear()
+    view.run_artists = plot_paths(surface, runs, view.path_ax)
+    plot_losses(runs, surface.min_value, ax=view.loss_ax)
+    fig.suptitle(title, fontsize=11)
 
 
 def surface_explorer(make_runs: Callable[..., Mapping[str, Trajectory]], controls: Sequence[Slider | Choice],
@@ -45,5 +61,7 @@ def surface_explorer(make_runs: Callable[..., Mapping[str, Trajectory]], control
         surf = get_surface(surface)
         runs = make_runs(surf, (start_x, start_y), **params)
         draw_runs(fig, surf, runs, title=f"{surf.name}: {_describe(params)}")
+
+    draw.incremental = True  # may be called again on its own figure (see Explorer)
 
     return Explorer(draw, [*controls, *common], sweep=sweep, **explorer_options)
