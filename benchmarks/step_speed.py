@@ -28,9 +28,11 @@ import numpy as np
 
 import optlib
 
-# One representative setting per class (the same for torch); SGD with momentum, the common use.
+# One representative setting per class (the same for torch): SGD with momentum, the common use,
+# and plain SGD, whose single pass torch fuses (p += -lr * g) and NumPy cannot.
 SETTINGS = {
     "SGD": dict(lr=1e-3, momentum=0.9),
+    "SGD-plain": dict(lr=1e-3),
     "Adagrad": dict(),
     "RMSprop": dict(),
     "Adam": dict(),
@@ -41,7 +43,7 @@ SETTINGS = {
     "RAdam": dict(),
 }
 # Arrays each step reads and writes besides the gradient (read once): parameter + state buffers.
-READ_WRITE_ARRAYS = {"SGD": 2, "Adagrad": 2, "RMSprop": 2, "Adam": 3, "AdamW": 3, "NAdam": 3,
+READ_WRITE_ARRAYS = {"SGD": 2, "SGD-plain": 1, "Adagrad": 2, "RMSprop": 2, "Adam": 3, "AdamW": 3, "NAdam": 3,
                      "Adadelta": 3, "Adamax": 3, "RAdam": 3}
 
 
@@ -56,22 +58,26 @@ def median_time(step, repeats, warmup):
     return statistics.median(times)
 
 
-def interleaved_times(runners, repeats, warmup):
-    """{label: median seconds of one step}, timing one step of each runner in turn, ``repeats`` times.
+def interleaved_times(runners, rounds, steps_per_round, warmup):
+    """{label: median seconds of one step}: in each round, every runner takes ``steps_per_round``
+    consecutive steps, each timed on its own.
 
-    Interleaving makes a slow spell of the machine (other processes, frequency changes) hit every
-    runner alike, and the median of single steps ignores the steps that were preempted.
+    Taking turns makes a slow spell of the machine (other processes, frequency changes) hit every
+    runner alike; consecutive steps keep each runner's arrays warm in cache, as in a training loop;
+    the median ignores the steps that were preempted.
     """
     for step in runners.values():
         for _ in range(warmup):
             step()
     samples = {label: [] for label in runners}
     clock = time.perf_counter
-    for _ in range(repeats):
+    for _ in range(rounds):
         for label, step in runners.items():
-            start = clock()
-            step()
-            samples[label].append(clock() - start)
+            step()  # re-warm this runner's arrays after the others ran
+            for _ in range(steps_per_round):
+                start = clock()
+                step()
+                samples[label].append(clock() - start)
     return {label: statistics.median(times) for label, times in samples.items()}
 
 
@@ -87,7 +93,8 @@ def runners_for(torch, name, n, rng):
     p0 = rng.standard_normal(n).astype(np.float32)
     g0 = rng.standard_normal(n).astype(np.float32)
     params, grads = [p0.copy()], [g0]
-    opt = getattr(optlib, name)(params, **SETTINGS[name])
+    cls_name = name.split("-")[0]
+    opt = getattr(optlib, cls_name)(params, **SETTINGS[name])
     runners = {"optlib": lambda: opt.step(grads)}
     if torch is None:
         return runners
@@ -96,7 +103,7 @@ def runners_for(torch, name, n, rng):
         param = torch.tensor(p0, requires_grad=True)
         param.grad = torch.tensor(g0)
         try:
-            torch_opt = getattr(torch.optim, name)([param], **SETTINGS[name], **flags)
+            torch_opt = getattr(torch.optim, cls_name)([param], **SETTINGS[name], **flags)
             torch_opt.step()
         except (TypeError, RuntimeError, ValueError):
             continue  # e.g. no fused implementation for this class
@@ -106,8 +113,8 @@ def runners_for(torch, name, n, rng):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--small-repeats", type=int, default=2000, help="steps at 1e4")
-    parser.add_argument("--large-repeats", type=int, default=5, help="steps at 1e7")
+    parser.add_argument("--small-rounds", type=int, default=20, help="rounds of 100 steps at 1e4")
+    parser.add_argument("--large-repeats", type=int, default=5, help="rounds of 1 step at 1e7")
     parser.add_argument("--only", nargs="*", default=list(SETTINGS), help="optimizer names")
     args = parser.parse_args()
     try:
@@ -123,17 +130,17 @@ def main():
     bandwidth = copy_bandwidth(n_large, args.large_repeats)
     print(f"np.copyto bandwidth at 1e7 float32: {bandwidth / 1e9:.1f} GB/s (read + write)\n")
 
-    header = (f"{'optimizer':9s} {'n':>5s} {'optlib':>10s} {'torch single':>13s} {'foreach':>10s} "
+    header = (f"{'optimizer':10s} {'n':>5s} {'optlib':>10s} {'torch single':>13s} {'foreach':>10s} "
               f"{'fused':>10s}   ratio (target)        x bandwidth bound")
     print(header)
     print("-" * len(header))
     for name in args.only:
-        for n, repeats, warmup in [(10**4, args.small_repeats, 50), (n_large, args.large_repeats, 1)]:
-            times = interleaved_times(runners_for(torch, name, n, rng), repeats, warmup)
+        for n, rounds, per_round in [(10**4, args.small_rounds, 100), (n_large, args.large_repeats, 1)]:
+            times = interleaved_times(runners_for(torch, name, n, rng), rounds, per_round, warmup=2)
             mine = times.pop("optlib")
             cells = [f"{times[v] * 1e3:10.3f}" if v in times else f"{'-':>10s}"
                      for v in ("single", "foreach", "fused")]
-            line = f"{name:9s} {'1e4' if n == 10**4 else '1e7':>5s} {mine * 1e3:10.3f} {cells[0]:>13s} " \
+            line = f"{name:10s} {'1e4' if n == 10**4 else '1e7':>5s} {mine * 1e3:10.3f} {cells[0]:>13s} " \
                    f"{cells[1]} {cells[2]}"
             if times and n == 10**4:
                 best = min(times, key=times.get)

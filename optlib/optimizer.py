@@ -25,7 +25,7 @@ a step allocates nothing proportional to the parameter count; scratch is never s
 * ``_update`` only changes arrays in place. Anything that creates or replaces a state entry (a
   buffer switched on late, NAdam's running product) goes in ``_begin_step(param, state)``, which
   runs once per parameter and step, just before.
-* A large contiguous parameter is updated in blocks of 128 KiB per array: ``_update`` is called on
+* A large contiguous parameter is updated in blocks of 512 KiB per array: ``_update`` is called on
   consecutive slices of the parameter, its gradient and its state, so the update's several passes
   run in cache instead of streaming the whole arrays from memory each time (see ``step``). The
   results are identical element for element; scratch is then one block long.
@@ -176,7 +176,7 @@ class Optimizer:
 
     _checking_hyperparameters = False  # off while __init__ / load_state_dict set several at once
     _scratch_names = ("grad", "work")    # work arrays per parameter; a subclass may ask for more
-    _block_bytes = 1 << 17               # bytes per array in a block of a large parameter (see step)
+    _block_bytes = 1 << 19               # bytes per array in a block of a large parameter (see step)
 
     def __init__(self, params, **hyperparameters):
         self._hyperparameters: dict = {}
@@ -269,8 +269,9 @@ class Optimizer:
 
         Every update is a sequence of element-wise passes; on the whole array each pass streams all
         arrays through main memory, on a block of ``_block_bytes`` per array they stay in cache, so a
-        step reads and writes each array about once (128 KiB per array and block: the handful of
-        arrays an update touches fit in a 1 MiB L2 cache). The result is identical, element for element.
+        step reads and writes each array about once from memory (512 KiB per array and block: the
+        handful of arrays an update touches stay in L2/L3 cache, and the Python overhead per block
+        is negligible; measured best of 32 KiB to 4 MiB). The result is identical, element for element.
         """
         n, size = param.size, self._block_bytes // param.itemsize
         flat_param, flat_grad = param.reshape(-1), np.ascontiguousarray(grad).reshape(-1)

@@ -90,9 +90,9 @@ class RAdam(Optimizer):
             # theta <- (1 - lr lambda) theta
             param *= 1.0 - lr * wd
 
-        # m_t = beta1 m_{t-1} + (1 - beta1) g_t
-        m *= beta1
-        np.multiply(g, 1.0 - beta1, out=work)
+        # m_t = beta1 m_{t-1} + (1 - beta1) g_t, computed as m_{t-1} + (1 - beta1)(g_t - m_{t-1})
+        np.subtract(g, m, out=work)
+        work *= 1.0 - beta1
         m += work
         # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
         v *= beta2

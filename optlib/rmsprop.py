@@ -94,9 +94,9 @@ class RMSprop(Optimizer):
         v += work
         if self.centered:
             gbar = state["grad_avg"]
-            # gbar_t = alpha gbar_{t-1} + (1 - alpha) g_t
-            gbar *= alpha
-            np.multiply(g, 1.0 - alpha, out=work)
+            # gbar_t = alpha gbar_{t-1} + (1 - alpha) g_t  (as gbar_{t-1} + (1 - alpha)(g_t - gbar_{t-1}))
+            np.subtract(g, gbar, out=work)
+            work *= 1.0 - alpha
             gbar += work
             # d_t = sqrt(v_t - gbar_t^2) + eps
             np.multiply(gbar, gbar, out=work)
