@@ -61,10 +61,20 @@ class Slider:
             raise ValueError(f"slider {self.name!r}: a log slider needs low > 0, got {self.low}")
 
     def values(self, count: int) -> np.ndarray:
-        """``count`` evenly spaced values (geometrically, for log sliders), for the static player."""
-        if self.log:
-            return np.geomspace(self.low, self.high, count)
-        return np.linspace(self.low, self.high, count)
+        """Up to ``count`` evenly spaced values (geometrically, for log sliders), for the static player.
+
+        With a ``step``, the values are snapped to the slider's grid ``low + k * step`` and repeats are
+        dropped, so an integer control (a batch size, a number of steps) never gives two equal frames.
+
+        >>> Slider("batch_size", 1, 100, 10, log=True, step=1).values(8).tolist()
+        [1.0, 2.0, 4.0, 7.0, 14.0, 27.0, 52.0, 100.0]
+        """
+        spaced = np.geomspace if self.log else np.linspace
+        values = spaced(self.low, self.high, count)
+        if self.step:
+            values = self.low + np.round((values - self.low) / self.step) * self.step
+            values = np.unique(np.round(np.clip(values, self.low, self.high), 12))
+        return values
 
     def widget(self):
         import ipywidgets as widgets

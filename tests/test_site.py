@@ -1,0 +1,396 @@
+"""The website, as a reader meets it: built once (``built_site``), served on localhost, opened in Chromium.
+
+For every page of ``_toc.yml``: no console error, no failed or external request (the site must work
+with no network), math typeset by the site's own MathJax, every image loaded, every kernel-free
+explorer player changing its picture when its slider moves, no ipywidgets control, every internal
+link resolving, launch buttons on chapter pages. A screenshot of each page goes to
+``_build/screenshots/``, with ``report.json`` (pages, players exercised, largest page, build time).
+
+The browser is Debian's Chromium (``/usr/bin/chromium``, or ``$OPTLIB_CHROMIUM``), driven by
+Playwright's Python package; nothing downloads a browser. Without it the browser tests skip, except
+when ``OPTLIB_REQUIRE_BROWSER=1`` (set by ``.ci/run``), where a missing browser fails them.
+The checks of the built HTML files themselves (size, widgets, external URLs) need no browser.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urlsplit
+
+import pytest
+import yaml
+
+from optlib.explorers.base import Explorer, Slider
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = Path(os.environ.get("OPTLIB_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+MAX_PAGE_BYTES = 3_000_000
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def toc_pages() -> list[str]:
+    """Every page of the table of contents, in reading order (the root first), without suffix."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    pages = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                pages.append(node["file"])
+            for key in ("parts", "chapters", "sections"):
+                walk(node.get(key, []))
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc)
+    return [str(Path(page).with_suffix("")) if page.endswith((".md", ".ipynb")) else page for page in pages]
+
+
+PAGES = toc_pages()
+
+
+# --- the built files (no browser needed) --------------------------------------------------------
+
+
+def test_the_site_builds_without_warnings(site_build):
+    log = site_build.log.read_text(errors="replace")
+    problems = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
+    # The kernel's own start-up notice is not a Sphinx warning.
+    problems = [line for line in problems if "IPKernelApp" not in line]
+    assert site_build.returncode == 0, (f"jupyter-book build -W failed (status {site_build.returncode}; "
+                                        f"log {site_build.log}):\n" + "\n".join(problems[-30:]))
+
+
+def html_files(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+def test_every_toc_page_is_built(built_site):
+    missing = [page for page in PAGES if not (built_site / f"{page}.html").exists()]
+    assert not missing, f"pages of _toc.yml with no HTML: {missing}"
+
+
+def test_pages_weigh_at_most_3_mb(built_site, site_report):
+    sizes = {path.relative_to(built_site).as_posix(): path.stat().st_size for path in html_files(built_site)}
+    largest = max(sizes, key=sizes.get)
+    site_report["largest_page"] = {"page": largest, "bytes": sizes[largest]}
+    heavy = {page: size for page, size in sizes.items() if size > MAX_PAGE_BYTES}
+    assert not heavy, f"pages over {MAX_PAGE_BYTES:,} bytes: {heavy}"
+
+
+WIDGET_MARKERS = ["application/vnd.jupyter.widget-view+json", "application/vnd.jupyter.widget-state+json",
+                  "@jupyter-widgets", "jupyter-widgets", "require.min.js"]
+
+
+def test_no_ipywidgets_in_the_html(built_site):
+    found = {path.name: marker for path in html_files(built_site)
+             for marker in WIDGET_MARKERS if marker in path.read_text(errors="replace")}
+    assert not found, f"ipywidgets output or its JavaScript in the built site (dead on a static page): {found}"
+
+
+# A tag that makes the browser fetch something: script, stylesheet/preload link, image, frame, media.
+FETCHING_TAG = re.compile(r"<(script|link|img|iframe|source|video|audio|embed)\b[^>]*>", re.IGNORECASE | re.DOTALL)
+EXTERNAL_URL = re.compile(r"""\b(?:src|href|srcset)\s*=\s*["']?((?:https?:)?//[^"'\s>]+)""", re.IGNORECASE)
+
+
+def test_no_page_loads_anything_from_another_host(built_site):
+    external = set()
+    for path in html_files(built_site):
+        for tag in FETCHING_TAG.finditer(path.read_text(errors="replace")):
+            text = tag.group(0)
+            if tag.group(1).lower() == "link" and re.search(r"rel\s*=\s*[\"']?(canonical|alternate)", text):
+                continue
+            external.update((path.name, url) for url in EXTERNAL_URL.findall(text))
+    assert not external, f"pages that fetch from a CDN or another host: {sorted(external)}"
+
+
+def test_mathjax_is_served_by_the_site(built_site):
+    page = (built_site / "chapters" / "02_gradient_descent.html").read_text()
+    assert re.search(r'<script[^>]+src="[./]*_static/mathjax/tex-chtml\.js', page), "MathJax is not local"
+    assert (built_site / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
+
+
+def test_the_static_player_is_self_contained():
+    def draw(fig, lr, other):
+        fig.subplots().plot([0, 1], [0, lr])
+        fig.suptitle(f"lr = {lr:.3g}")
+
+    explorer = Explorer(draw, [Slider("lr", 0.01, 1.0, 0.1, log=True), Slider("other", 0, 1, 0.5)],
+                        sweep="lr", frames=5, figsize=(3, 2))
+    html = explorer.static()
+    assert "fa fa-" not in html and "font-awesome" not in html, "icons must not come from Font Awesome's CDN"
+    assert not EXTERNAL_URL.search(html), "the player must not load anything from another host"
+    assert html.count("data:image/png;base64,") == 5
+    assert ".set_frame(2)" in html, "the player should open on the frame nearest the default (0.1)"
+    with pytest.raises(ValueError, match="budget"):
+        Explorer(draw, explorer.controls, sweep="lr", frames=5, figsize=(3, 2), max_player_bytes=1000).static()
+
+
+def test_install_cells_point_at_the_repository():
+    """Each chapter's first code cell installs optlib from _config.yml's repository (for Colab)."""
+    import nbformat
+
+    spec = f"git+{CONFIG['repository']['url']}@{CONFIG['repository'].get('branch', 'main')}"
+    wrong = []
+    for page in PAGES:
+        path = ROOT / f"{page}.ipynb"
+        if path.exists():
+            first = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+            if spec not in first.source or "remove-cell" not in first.metadata.get("tags", []):
+                wrong.append(page)
+    assert not wrong, f"chapters whose first cell does not install optlib from {spec} (tag remove-cell): {wrong}"
+
+
+# --- the browser ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def site_report(request, site_build):
+    """Numbers for the closing note, written to _build/screenshots/report.json and the terminal."""
+    report = {"pages": 0, "players_exercised": 0, "build_seconds": round(site_build.seconds, 1)}
+    yield report
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    terminal = request.config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        terminal.write_line(f"\nwebsite: {json.dumps(report)}")
+
+
+@pytest.fixture(scope="session")
+def browser_context(tmp_path_factory):
+    """A Chromium context with a new empty profile; skips (or fails in CI) when there is no browser."""
+    required = os.environ.get("OPTLIB_REQUIRE_BROWSER") == "1"
+    missing = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing = "Playwright's Python package is not installed (pip install -r requirements.txt)"
+    if missing is None and not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
+        missing = f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium; or set OPTLIB_CHROMIUM)"
+    if missing:
+        message = f"browser tests of the website need a browser: {missing}"
+        if required:
+            pytest.fail(message + " [OPTLIB_REQUIRE_BROWSER=1]")
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM), headless=True,
+            args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900}, service_workers="block")
+        yield context
+        context.close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site):
+    """The built site, served on localhost by a thread of this process."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(QuietHandler, directory=str(built_site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def screenshots(built_site):
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    return SCREENSHOTS
+
+
+@functools.cache
+def fetch(url: str) -> tuple[int, str]:
+    """Status and text of a URL of the local server (cached: most pages share their links)."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            body = response.read()
+            text = body.decode("utf-8", errors="replace") if url.endswith((".html", "/")) else ""
+            return response.status, text
+    except urllib.error.HTTPError as error:
+        return error.code, ""
+
+
+MATH_STATE = r"""
+() => {
+  const math = [...document.querySelectorAll('span.math, div.math')];
+  const untypeset = math.filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 80));
+  const errors = [...document.querySelectorAll('mjx-merror')].map(e => e.getAttribute('data-mjx-error') || e.textContent);
+  const root = document.querySelector('main') || document.body;
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {acceptNode(node) {
+    const parent = node.parentElement;
+    return !parent || parent.closest('pre, code, script, style, textarea, mjx-container, .highlight')
+      ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
+  }});
+  const rawTex = /\\\[|\\\(|\$\$|\\begin\{|\$[^$\s][^$]*\\[a-zA-Z]+[^$]*\$/;
+  const raw = [];
+  while (walker.nextNode()) {
+    const text = walker.currentNode.nodeValue;
+    if (rawTex.test(text)) raw.push(text.trim().slice(0, 100));
+  }
+  return {count: math.length, containers: document.querySelectorAll('mjx-container').length,
+          untypeset, errors, raw};
+}
+"""
+
+BROKEN_IMAGES = r"""
+async () => {
+  const images = [...document.images];
+  images.forEach(image => { image.loading = 'eager'; });
+  await Promise.all(images.map(image => image.complete ? null : new Promise(done => {
+    image.addEventListener('load', done, {once: true});
+    image.addEventListener('error', done, {once: true});
+    setTimeout(done, 10000);
+  })));
+  return {count: images.length,
+          broken: images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => (i.currentSrc || i.src || i.id).slice(0, 120))};
+}
+"""
+
+WIDGET_CONTROLS = (".jupyter-widgets, .widget-area, .widget-slider, .widget-dropdown, "
+                   "script[type^='application/vnd.jupyter.widget']")
+
+
+def exercise_players(page) -> tuple[int, int, list[str]]:
+    """Move every player's slider (keyboard, as a reader would); its picture must change each time.
+
+    Returns the number of players, how many passed, and the problems.
+    """
+    problems, exercised = [], 0
+    players = page.locator("div.animation")
+    for index in range(players.count()):
+        player = players.nth(index)
+        image, slider = player.locator("img").first, player.locator("input[type=range]").first
+        label = f"player {index + 1}"
+        player.scroll_into_view_if_needed()
+        if int(slider.get_attribute("max") or 0) < 1:
+            problems.append(f"{label}: its slider has a single position")
+            continue
+        last = int(slider.get_attribute("max"))
+        before_count = len(problems)
+        for key in ("End", "Home", "ArrowRight"):
+            before_src, before_pixels = image.get_attribute("src"), image.screenshot()
+            value_before = slider.input_value()
+            slider.focus()
+            slider.press(key)
+            page.wait_for_timeout(50)
+            after_src, after_pixels = image.get_attribute("src"), image.screenshot()
+            if slider.input_value() == value_before:
+                problems.append(f"{label}: key {key} did not move the slider (at {value_before} of {last})")
+            elif after_src == before_src or after_pixels == before_pixels:
+                problems.append(f"{label}: moving the slider ({key}: {value_before} -> {slider.input_value()}) "
+                                "did not change the displayed frame")
+        exercised += len(problems) == before_count
+    return players.count(), exercised, problems
+
+
+def launch_button_problems(page, name: str) -> list[str]:
+    repo = urlsplit(CONFIG["repository"]["url"]).path.strip("/")
+    branch = CONFIG["repository"].get("branch", "main")
+    notebook = f"{name}.ipynb"
+    expected = {
+        "Binder": f"/v2/gh/{repo}/{branch}?urlpath=lab/tree/{notebook}",
+        "Colab": f"/github/{repo}/blob/{branch}/{notebook}",
+    }
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+    return [f"no {button} launch button (a link containing {part!r})"
+            for button, part in expected.items() if not any(part in href for href in hrefs)]
+
+
+def internal_link_problems(page, page_url: str, site_url: str) -> list[str]:
+    problems = []
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+    for href in sorted(set(hrefs)):
+        if not href.startswith(site_url):
+            continue  # another host (GitHub, Binder, Colab, a DOI): not part of this site
+        target, fragment = urldefrag(href)
+        status, text = fetch(target)
+        if status != 200:
+            problems.append(f"link {href}: status {status}")
+        elif fragment and target.endswith((".html", "/")):
+            anchor = re.escape(unquote(fragment))
+            if not re.search(rf"""\b(?:id|name)\s*=\s*["']{anchor}["']""", text):
+                problems.append(f"link {href}: no element with id {unquote(fragment)!r} on its page")
+    return problems
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_in_the_browser(name, browser_context, site_url, screenshots, site_report):
+    page_url = f"{site_url}{name}.html"
+    console_errors, failed, external = [], [], []
+    page = browser_context.new_page()
+
+    def route(route):
+        if route.request.url.startswith(site_url) or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            external.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
+    page.on("pageerror", lambda error: console_errors.append(f"uncaught: {error}"))
+    page.on("requestfailed", lambda request: request.url not in external and failed.append(
+        f"{request.url} ({request.failure})"))
+    page.on("response", lambda response: response.status >= 400 and failed.append(
+        f"{response.url} (status {response.status})"))
+    try:
+        response = page.goto(page_url, wait_until="load")
+        assert response is not None and response.ok, f"{page_url}: status {response and response.status}"
+        page.evaluate("async () => { if (window.MathJax && MathJax.startup && MathJax.startup.promise) "
+                      "{ await MathJax.startup.promise; } }")
+        page.wait_for_load_state("networkidle")
+
+        problems = []
+        math = page.evaluate(MATH_STATE)
+        if math["count"] and math["containers"] < math["count"]:
+            problems.append(f"math not typeset: {math['count']} formulas, {math['containers']} MathJax containers")
+        problems += [f"formula not typeset: {text!r}" for text in math["untypeset"][:5]]
+        problems += [f"MathJax error: {text!r}" for text in math["errors"][:5]]
+        problems += [f"raw TeX in the text: {text!r}" for text in math["raw"][:5]]
+
+        images = page.evaluate(BROKEN_IMAGES)
+        problems += [f"image did not load: {src}" for src in images["broken"]]
+
+        widgets = page.locator(WIDGET_CONTROLS).count()
+        if widgets:
+            problems.append(f"{widgets} ipywidgets controls on the page (dead without a kernel)")
+
+        players, exercised, player_problems = exercise_players(page)
+        problems += player_problems
+        problems += internal_link_problems(page, page_url, site_url)
+        if (ROOT / f"{name}.ipynb").exists():
+            problems += launch_button_problems(page, name)
+
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(screenshots / f"{name.replace('/', '__')}.png"), full_page=True)
+        # Everything logged or requested while the page loaded and while the test used it.
+        problems += [f"console error: {text}" for text in console_errors]
+        problems += [f"failed request: {text}" for text in failed]
+        problems += [f"request to another host (the site must work offline): {url}" for url in external]
+    finally:
+        page.close()
+
+    site_report["pages"] += 1
+    site_report["players_exercised"] += exercised
+    site_report.setdefault("per_page", {})[name] = {"players": players, "images": images["count"],
+                                                    "formulas": math["count"]}
+    assert not problems, f"{name}:\n  " + "\n  ".join(problems)
