@@ -4,6 +4,7 @@ from .adagrad import adagrad_explorer
 from .adam import adam_explorer
 from .after_adam import after_adam_explorer, newton_schulz_explorer
 from .base import Choice, Explorer, Slider, explorer_mode
+from .choosing import choosing_explorer
 from .gradient_descent import gradient_descent_explorer
 from .gradients import gradient_explorer
 from .minibatch import minibatch_explorer
@@ -19,4 +20,4 @@ __all__ = ["Choice", "Explorer", "Slider", "explorer_mode", "surface_explorer", 
            "momentum_explorer", "nesterov_explorer",
            "adagrad_explorer", "rmsprop_explorer", "adam_explorer",
            "after_adam_explorer", "newton_schulz_explorer", "schedule_explorer",
-           "sgd_explorer", "minibatch_explorer"]
+           "sgd_explorer", "minibatch_explorer", "choosing_explorer"]
