@@ -19,13 +19,13 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 from .surfaces import Surface
 from .trajectory import Trajectory
 
-__all__ = ["OPTIMIZER_COLORS", "color", "plot_contour", "plot_paths", "plot_trajectories", "plot_losses"]
+__all__ = ["OPTIMIZER_COLORS", "color", "decade_ticks", "plot_contour", "plot_paths", "plot_trajectories", "plot_losses"]
 
 #: One colour per optimizer, the same in every chapter.
 OPTIMIZER_COLORS: dict[str, str] = {
     "GD": "#0072B2",         # blue           (Okabe-Ito)
-    "SGD": "#0072B2",
-    "Mini-batch": "#56B4E9",  # sky blue
+    "SGD": "#56B4E9",        # sky blue
+    "Mini-batch": "#CC6677",  # rose           (Tol muted)
     "Momentum": "#E69F00",   # orange
     "Nesterov": "#D55E00",   # vermillion
     "Adagrad": "#009E73",    # bluish green
@@ -86,6 +86,15 @@ def _powers_of_ten(value, _position) -> str:
     return f"1e{round(np.log10(value))}" if value > 0 else ""
 
 
+def decade_ticks(axis) -> None:
+    """Ticks at powers of ten only, labelled in plain text ("1e-3"), no minor ticks, on a log-scaled
+    ``axis`` (``ax.yaxis`` or ``ax.xaxis``): the fast path for figures an explorer redraws live
+    (mathtext tick labels and minor ticks are most of a log axis's drawing time)."""
+    axis.set_major_locator(LogLocator(numticks=6))
+    axis.set_minor_locator(NullLocator())
+    axis.set_major_formatter(FuncFormatter(_powers_of_ten))
+
+
 def plot_paths(surface: Surface, trajectories: Mapping[str, Trajectory], ax: Axes) -> list:
     """Draw each named trajectory on ``ax`` (no contours); return the artists, so a live figure can
     remove them and draw the next runs without redrawing the contours.
@@ -136,10 +145,7 @@ def plot_losses(trajectories: Mapping[str, Trajectory], min_value: float = 0.0, 
         if path.diverged:
             ax.axvline(path.diverged_at, color=color(label), linestyle=":", linewidth=1)
     ax.set(xlabel="step t", ylabel="f(θ_t) − f*")
-    # Decades only, as plain text, no minor ticks: the fast path for explorers that redraw live.
-    ax.yaxis.set_major_locator(LogLocator(numticks=6))
-    ax.yaxis.set_minor_locator(NullLocator())
-    ax.yaxis.set_major_formatter(FuncFormatter(_powers_of_ten))
+    decade_ticks(ax.yaxis)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8)
     if title:

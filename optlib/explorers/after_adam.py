@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from ..adadelta import Adadelta
 from ..adam import Adam
@@ -12,7 +11,7 @@ from ..adamw import AdamW
 from ..lion import Lion
 from ..muon import NS_COEFFICIENTS, newton_schulz
 from ..nadam import NAdam
-from ..plots import color
+from ..plots import color, decade_ticks
 from ..radam import RAdam
 from ..trajectory import run
 from .base import Choice, Explorer, Slider
@@ -53,9 +52,6 @@ COEFFICIENTS = {"quintic (Muon)": NS_COEFFICIENTS, "cubic (classical)": (1.5, -0
 _MATRIX = np.random.default_rng(0).standard_normal((48, 96)) * np.geomspace(1.0, 30.0, 96)
 
 
-def _decade(value, _position) -> str:
-    return f"1e{round(np.log10(value))}" if value > 0 else ""
-
 
 def newton_schulz_explorer():
     """Newton-Schulz as a map of singular values; the website's player sweeps the number of iterations."""
@@ -80,11 +76,8 @@ def newton_schulz_explorer():
         sv_ax.semilogy(after, "o", markersize=2.5, color=color("Muon"), label=f"after {k} iterations")
         sv_ax.set(xlabel="index", ylabel="singular value", ylim=(1e-3, 3))
         sv_ax.legend(fontsize=8, loc="lower left")
-        # decades only, plain-text labels: mathtext tick labels would dominate every redraw
         for axis in (map_ax.xaxis, sv_ax.yaxis):
-            axis.set_major_locator(LogLocator(numticks=6))
-            axis.set_minor_locator(NullLocator())
-            axis.set_major_formatter(FuncFormatter(_decade))
+            decade_ticks(axis)
         fig.suptitle(f"Newton-Schulz, {coefficients}, {k} iterations (band [0.68, 1.21] shaded)", fontsize=11)
 
     controls = [Slider("ns_steps", 0, 10, 5, label="iterations", step=1),

@@ -175,6 +175,17 @@ class Explorer:
         self.draw(fig, **{**self.defaults, **params})
         return fig
 
+    def redraw(self, fig: Figure, **params) -> None:
+        """Draw ``params`` into ``fig``, a figure this explorer drew before: the live callback.
+
+        A ``draw`` function marked ``draw.incremental = True`` updates its own figure in place
+        (keeping, say, the contours and replacing only the paths), which is most of what makes a
+        slider feel live; any other ``draw`` starts from a cleared figure.
+        """
+        if not getattr(self.draw, "incremental", False):
+            fig.clear()
+        self.draw(fig, **{**self.defaults, **params})
+
     def sweep_values(self) -> list:
         control = next(c for c in self.controls if c.name == self.sweep)
         return list(control.values(self.frames))
@@ -187,9 +198,11 @@ class Explorer:
         from IPython.display import display
 
         controls = {c.name: c.widget() for c in self.controls}
+        fig = self.figure()  # one figure for the widget's lifetime, redrawn in place
 
         def redraw(**params):
-            display(self.figure(**params))
+            self.redraw(fig, **params)
+            display(fig)
 
         output = widgets.interactive_output(redraw, controls)
         return widgets.VBox([widgets.HBox(list(controls.values()), layout={"flex_flow": "row wrap"}), output])
@@ -205,8 +218,7 @@ class Explorer:
         values = self.sweep_values()
 
         def show_frame(i):
-            fig.clear()
-            self.draw(fig, **{**self.defaults, self.sweep: values[i]})
+            self.redraw(fig, **{self.sweep: values[i]})
             return []
 
         animation = FuncAnimation(fig, show_frame, frames=len(values), interval=400, repeat=False)

@@ -53,7 +53,7 @@ def minibatch_explorer(n: int = N_SAMPLES):
                              title=f"batch size {B}, lr = {lr:.3g}, {epochs} epochs, label noise = {noise:.2g}")
 
     controls = [
-        Slider("batch_size", 1, n, 16, log=True, label="batch size"),
+        Slider("batch_size", 1, n, 16, log=True, label="batch size", step=1),
         Slider("lr", 0.005, 1.0, 0.1, log=True, label="learning rate"),
         Slider("epochs", 1, 10, 3, label="epochs", step=1),
         Slider("noise", 0.0, 2.0, 1.0, label="label noise", step=0.1),

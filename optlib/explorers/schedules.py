@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from ..adam import Adam
-from ..plots import color, plot_contour
+from ..plots import color, decade_ticks, plot_contour
 from ..schedules import constant, cosine, exponential, scheduled, step, warmup_cosine
 from ..sgd import SGD
 from ..surfaces import rosenbrock
@@ -17,9 +16,6 @@ __all__ = ["schedule_explorer", "make_schedule"]
 
 SCHEDULE_NAMES = ["constant", "step", "exponential", "cosine", "warmup_cosine"]
 
-
-def _decade(value, _position) -> str:
-    return f"1e{round(np.log10(value))}" if value > 0 else ""
 
 
 def make_schedule(name: str, lr: float, steps: int, warmup_steps: int = 0):
@@ -70,10 +66,7 @@ def schedule_explorer(steps: int = 300):
                 loss_ax.axvline(path.diverged_at, color=c, linestyle=":", linewidth=1)
         path_ax.set(xlim=(-2, 2), ylim=(-1, 3))
         loss_ax.set(xlabel="step t", ylabel="f(θ_t) − f*")
-        # decades only, plain-text labels: mathtext tick labels would dominate every redraw
-        loss_ax.yaxis.set_major_locator(LogLocator(numticks=6))
-        loss_ax.yaxis.set_minor_locator(NullLocator())
-        loss_ax.yaxis.set_major_formatter(FuncFormatter(_decade))
+        decade_ticks(loss_ax.yaxis)
         loss_ax.grid(True, alpha=0.3)
         loss_ax.legend(fontsize=8, loc="lower left")
         warm = f", warm-up {int(round(warmup_steps))} steps" if schedule == "warmup_cosine" else ""

@@ -18,10 +18,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from ..data import LeastSquares, make_regression, run_stochastic
-from ..plots import color, plot_contour
+from ..plots import color, decade_ticks, plot_contour
 from ..sgd import SGD
 from .base import Choice, Explorer, Slider
 
@@ -50,10 +49,6 @@ def regression_surface(data: str = "round", noise: float = 1.0, n: int = N_SAMPL
 def noise_ball(problem: LeastSquares, lr: float, batch_size: int = 1) -> float:
     """Predicted stationary excess loss of constant-step SGD, ``lr * tr(S) / (4 * batch_size)``."""
     return lr * problem.gradient_variance(problem.minimizer, batch_size) / 4
-
-
-def _decade(value, _position) -> str:
-    return f"1e{round(np.log10(value))}" if value > 0 else ""
 
 
 def draw_stochastic_runs(fig, surface, start, runs: dict, x_values: dict | None = None,
@@ -96,9 +91,7 @@ def draw_stochastic_runs(fig, surface, start, runs: dict, x_values: dict | None 
     path_ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="w1", ylabel="w2")
     loss_ax.set_yscale("log")
     # Decades only, plain-text labels, no minor ticks: tick layout would dominate every redraw.
-    loss_ax.yaxis.set_major_locator(LogLocator(numticks=6))
-    loss_ax.yaxis.set_minor_locator(NullLocator())
-    loss_ax.yaxis.set_major_formatter(FuncFormatter(_decade))
+    decade_ticks(loss_ax.yaxis)
     if np.isfinite(low):
         loss_ax.set_ylim(max(low / 3, 1e-8), top * 3)
     loss_ax.set(xlabel=xlabel, ylabel="f(w) − f*")
