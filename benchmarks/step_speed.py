@@ -16,6 +16,17 @@ gradient, read and write the parameter and each state buffer) over the copy band
 machine, measured with ``np.copyto`` on the same array size.
 
 This is a script, not a test: timings depend on the machine and its load.
+
+Measured 2026-11-25 (2-core AMD EPYC VM, shared; torch 2.13.0 CPU, NumPy 2.4.6), ratio optlib/torch:
+
+* 1e4, against torch's fastest variant (target <= 0.6): SGD 0.39, plain SGD 0.43, Adagrad 0.52,
+  RMSprop 0.45, Adam 0.58-0.62, AdamW 0.64-0.67, NAdam 0.47-0.49, Adadelta 0.48, Adamax 0.39-0.40,
+  RAdam 0.29-0.30. Adam and AdamW are measured against torch's *fused* C++ kernel; optlib's
+  12 (AdamW 13) NumPy passes plus ~4 us of checks and ``np.errstate`` sit right at the target.
+* 1e7, against torch foreach (target <= 1.0): SGD 0.85-0.90, plain SGD 1.34-1.37, Adagrad 0.24,
+  RMSprop 0.36-0.37, Adam 0.44-0.45, AdamW 0.46, NAdam 0.49-0.50, Adadelta 0.33-0.34, Adamax 0.37-0.38,
+  RAdam 0.40-0.41. Plain SGD misses: torch does ``p += -lr * g`` in one pass, NumPy has no fused
+  multiply-add and needs two (the second one in cache, thanks to the blocks).
 """
 
 from __future__ import annotations
