@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .averages import leaky_average_of_squares
 from .optimizer import Hyperparameter, Optimizer, boolean, in_unit_interval, non_negative
 
 __all__ = ["Adadelta"]
@@ -70,10 +71,7 @@ class Adadelta(Optimizer):
         # g <- -g (maximize);  g <- g + lambda theta (weight decay)
         g = self._effective_gradient(param, grad, scratch, self.weight_decay, self.maximize)
         # v_t = rho v_{t-1} + (1 - rho) g_t^2
-        v *= rho
-        np.multiply(g, g, out=work)
-        work *= 1.0 - rho
-        v += work
+        leaky_average_of_squares(v, g, rho, work)
         # Delta_t = sqrt(u_{t-1} + eps) / sqrt(v_t + eps) * g_t
         np.add(v, eps, out=work)
         np.sqrt(work, out=work)
@@ -82,10 +80,7 @@ class Adadelta(Optimizer):
         delta /= work
         delta *= g
         # u_t = rho u_{t-1} + (1 - rho) Delta_t^2
-        u *= rho
-        np.multiply(delta, delta, out=work)
-        work *= 1.0 - rho
-        u += work
+        leaky_average_of_squares(u, delta, rho, work)
         # theta_t = theta_{t-1} - lr Delta_t
         delta *= self.lr
         param -= delta

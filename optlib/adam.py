@@ -49,6 +49,7 @@ import math
 
 import numpy as np
 
+from .averages import leaky_average, leaky_average_of_squares
 from .optimizer import Hyperparameter, Optimizer, beta_pair, boolean, non_negative
 
 __all__ = ["Adam"]
@@ -100,15 +101,10 @@ class Adam(Optimizer):
             # theta <- (1 - lr lambda) theta   (AdamW's decoupled decay)
             param *= 1.0 - lr * wd
 
-        # m_t = beta1 m_{t-1} + (1 - beta1) g_t, computed as m_{t-1} + (1 - beta1)(g_t - m_{t-1})
-        np.subtract(g, m, out=work)
-        work *= 1.0 - beta1
-        m += work
+        # m_t = beta1 m_{t-1} + (1 - beta1) g_t
+        leaky_average(m, g, beta1, work)
         # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
-        v *= beta2
-        np.multiply(g, g, out=work)
-        work *= 1.0 - beta2
-        v += work
+        leaky_average_of_squares(v, g, beta2, work)
         if self.amsgrad:
             # v_max_t = max(v_max_{t-1}, v_t), used in place of v_t
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .averages import leaky_average
 from .optimizer import Hyperparameter, Optimizer, beta_pair, boolean, non_negative
 
 __all__ = ["Adamax"]
@@ -65,10 +66,8 @@ class Adamax(Optimizer):
         m, u, work = state["exp_avg"], state["exp_inf"], scratch.work
         # g <- -g (maximize);  g <- g + lambda theta (weight decay)
         g = self._effective_gradient(param, grad, scratch, self.weight_decay, self.maximize)
-        # m_t = beta1 m_{t-1} + (1 - beta1) g_t, computed as m_{t-1} + (1 - beta1)(g_t - m_{t-1})
-        np.subtract(g, m, out=work)
-        work *= 1.0 - beta1
-        m += work
+        # m_t = beta1 m_{t-1} + (1 - beta1) g_t
+        leaky_average(m, g, beta1, work)
         # u_t = max(beta2 u_{t-1}, |g_t| + eps)
         u *= beta2
         np.absolute(g, out=work)

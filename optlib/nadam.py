@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .averages import leaky_average, leaky_average_of_squares
 from .optimizer import Hyperparameter, Optimizer, beta_pair, boolean, non_negative
 
 __all__ = ["NAdam"]
@@ -102,15 +103,10 @@ class NAdam(Optimizer):
         mu_product = state["mu_product"]
         mu_product_next = mu_product * mu_next
 
-        # m_t = beta1 m_{t-1} + (1 - beta1) g_t, computed as m_{t-1} + (1 - beta1)(g_t - m_{t-1})
-        np.subtract(g, m, out=work)
-        work *= 1.0 - beta1
-        m += work
+        # m_t = beta1 m_{t-1} + (1 - beta1) g_t
+        leaky_average(m, g, beta1, work)
         # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
-        v *= beta2
-        np.multiply(g, g, out=work)
-        work *= 1.0 - beta2
-        v += work
+        leaky_average_of_squares(v, g, beta2, work)
         # d_t = sqrt(v_t / (1 - beta2^t)) + eps
         np.divide(v, 1.0 - beta2**t, out=work)
         np.sqrt(work, out=work)

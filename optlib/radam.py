@@ -46,6 +46,7 @@ import math
 
 import numpy as np
 
+from .averages import leaky_average, leaky_average_of_squares
 from .optimizer import Hyperparameter, Optimizer, beta_pair, boolean, non_negative
 
 __all__ = ["RAdam"]
@@ -90,15 +91,10 @@ class RAdam(Optimizer):
             # theta <- (1 - lr lambda) theta
             param *= 1.0 - lr * wd
 
-        # m_t = beta1 m_{t-1} + (1 - beta1) g_t, computed as m_{t-1} + (1 - beta1)(g_t - m_{t-1})
-        np.subtract(g, m, out=work)
-        work *= 1.0 - beta1
-        m += work
+        # m_t = beta1 m_{t-1} + (1 - beta1) g_t
+        leaky_average(m, g, beta1, work)
         # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
-        v *= beta2
-        np.multiply(g, g, out=work)
-        work *= 1.0 - beta2
-        v += work
+        leaky_average_of_squares(v, g, beta2, work)
 
         bias_correction1, bias_correction2 = 1.0 - beta1**t, 1.0 - beta2**t
         # rho_inf = 2 / (1 - beta2) - 1;  rho_t = rho_inf - 2 t beta2^t / (1 - beta2^t)

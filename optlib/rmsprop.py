@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .averages import leaky_average_of_squares
 from .optimizer import Hyperparameter, Optimizer, boolean, in_unit_interval, non_negative
 
 __all__ = ["RMSprop"]
@@ -88,10 +89,7 @@ class RMSprop(Optimizer):
         # g <- -g (maximize);  g <- g + lambda theta (weight decay)
         g = self._effective_gradient(param, grad, scratch, self.weight_decay, self.maximize)
         # v_t = alpha v_{t-1} + (1 - alpha) g_t^2
-        v *= alpha
-        np.multiply(g, g, out=work)
-        work *= 1.0 - alpha
-        v += work
+        leaky_average_of_squares(v, g, alpha, work)
         if self.centered:
             gbar = state["grad_avg"]
             # gbar_t = alpha gbar_{t-1} + (1 - alpha) g_t  (as gbar_{t-1} + (1 - alpha)(g_t - gbar_{t-1}))
