@@ -101,6 +101,14 @@ def test_no_ipywidgets_in_the_html(built_site):
     assert not found, f"ipywidgets output or its JavaScript in the built site (dead on a static page): {found}"
 
 
+def test_every_explorer_is_displayed_as_its_player(built_site):
+    """An explorer whose display failed falls back to its repr; the page would have no player."""
+    failed = {path.relative_to(built_site).as_posix(): text for path in html_files(built_site)
+              for text in re.findall(r"&lt;optlib\.explorers\.[\w.]+ (?:at|object at) 0x[0-9a-f]+&gt;",
+                                     path.read_text(errors="replace"))}
+    assert not failed, f"explorers shown as text instead of their player (display failed): {failed}"
+
+
 # A tag that makes the browser fetch something: script, stylesheet/preload link, image, frame, media.
 FETCHING_TAG = re.compile(r"<(script|link|img|iframe|source|video|audio|embed)\b[^>]*>", re.IGNORECASE | re.DOTALL)
 EXTERNAL_URL = re.compile(r"""\b(?:src|href|srcset)\s*=\s*["']?((?:https?:)?//[^"'\s>]+)""", re.IGNORECASE)
@@ -233,7 +241,8 @@ MATH_STATE = r"""
 () => {
   const math = [...document.querySelectorAll('span.math, div.math')];
   const untypeset = math.filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 80));
-  const errors = [...document.querySelectorAll('mjx-merror')].map(e => e.getAttribute('data-mjx-error') || e.textContent);
+  const errors = [...document.querySelectorAll('mjx-merror')]
+    .map(e => e.getAttribute('data-mjx-error') || e.textContent);
   const root = document.querySelector('main') || document.body;
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {acceptNode(node) {
     const parent = node.parentElement;
@@ -261,7 +270,8 @@ async () => {
     setTimeout(done, 10000);
   })));
   return {count: images.length,
-          broken: images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => (i.currentSrc || i.src || i.id).slice(0, 120))};
+          broken: images.filter(i => !(i.complete && i.naturalWidth > 0))
+                        .map(i => (i.currentSrc || i.src || i.id).slice(0, 120))};
 }
 """
 
@@ -269,7 +279,7 @@ WIDGET_CONTROLS = (".jupyter-widgets, .widget-area, .widget-slider, .widget-drop
                    "script[type^='application/vnd.jupyter.widget']")
 
 
-def exercise_players(page) -> tuple[int, int, list[str]]:
+def exercise_players(page, shots: Path, name: str) -> tuple[int, int, list[str]]:
     """Move every player's slider (keyboard, as a reader would); its picture must change each time.
 
     Returns the number of players, how many passed, and the problems.
@@ -299,6 +309,7 @@ def exercise_players(page) -> tuple[int, int, list[str]]:
                 problems.append(f"{label}: moving the slider ({key}: {value_before} -> {slider.input_value()}) "
                                 "did not change the displayed frame")
         exercised += len(problems) == before_count
+        player.screenshot(path=str(shots / f"{name.replace('/', '__')}--player{index + 1}.png"))
     return players.count(), exercised, problems
 
 
@@ -374,7 +385,7 @@ def test_page_in_the_browser(name, browser_context, site_url, screenshots, site_
         if widgets:
             problems.append(f"{widgets} ipywidgets controls on the page (dead without a kernel)")
 
-        players, exercised, player_problems = exercise_players(page)
+        players, exercised, player_problems = exercise_players(page, screenshots, name)
         problems += player_problems
         problems += internal_link_problems(page, page_url, site_url)
         if (ROOT / f"{name}.ipynb").exists():
