@@ -42,28 +42,31 @@ def empty_figure() -> None:
     figure.canvas.draw()
 
 
+def time_explorer(explorer) -> tuple[float, float]:
+    """Median ms of a first draw (new figure) and of the live callback (redraw in place)."""
+    first = median_ms(lambda: explorer.figure().canvas.draw(), repeats=5)
+    fig = explorer.figure()
+    default = explorer.defaults[explorer.sweep]
+    other = next((v for v in explorer.sweep_values() if v != default), default)
+    settings = [default, other]
+
+    def callback():
+        settings.reverse()
+        explorer.redraw(fig, **{explorer.sweep: settings[0]})
+        fig.canvas.draw()
+
+    return first, median_ms(callback)
+
+
 def main() -> None:
     reference = median_ms(empty_figure)
     print(f"reference (empty two-axes figure): {reference:.1f} ms")
     print(f"{'explorer':28s} {'callback ms':>12s} {'x reference':>12s} {'first draw ms':>14s}  "
           f"target {TARGET_MS:.0f} ms")
     for name, factory in chapter_explorers().items():
-        explorer = factory()
-        first = median_ms(lambda: explorer.figure().canvas.draw(), repeats=5)
-        fig = explorer.figure()
-        values = explorer.sweep_values()
-        default = explorer.defaults[explorer.sweep]
-        other = next((v for v in values if v != default), values[0])
-        settings = [default, other]
-
-        def callback():
-            settings.reverse()
-            explorer.redraw(fig, **{explorer.sweep: settings[0]})
-            fig.canvas.draw()
-
-        ms = median_ms(callback)
-        print(f"{name:28s} {ms:12.1f} {ms / reference:12.1f} {first:14.1f}  {'ok' if ms <= TARGET_MS else 'SLOW'}")
-
+        first, callback = time_explorer(factory())
+        print(f"{name:28s} {callback:12.1f} {callback / reference:12.1f} {first:14.1f}  "
+              f"{'ok' if callback <= TARGET_MS else 'SLOW'}")
 
 if __name__ == "__main__":
     main()

@@ -40,4 +40,4 @@ __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "
 __version__ = "0.1.0"
 
 # The book's toolkit, as submodules: optlib.surfaces.quadratic(...), optlib.trajectory.run(...), ...
-from . import gradcheck, losses, plots, schedules, source, surfaces, trajectory  # noqa: E402
+from . import gradcheck, losses, plots, schedules, source, surfaces, trajectory  # noqa: E402, F401

@@ -298,9 +298,9 @@ def test_copies_are_independent_runs(problem):
 
 
 def test_divergence_is_reported_without_warnings(problem):
-    from optlib import SGD
-
     import warnings
+
+    from optlib import SGD
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")

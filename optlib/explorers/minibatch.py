@@ -49,7 +49,8 @@ def minibatch_explorer(n: int = N_SAMPLES):
         ball = None
         if B < n:
             ball = lr * problem.gradient_variance(problem.minimizer, B, replace=False) / 4
-        draw_stochastic_runs(fig, surface, start, runs, x_values=x_values, ball=ball, xlabel="epochs (examples seen / n)",
+        draw_stochastic_runs(fig, surface, start, runs, x_values=x_values, ball=ball,
+                             xlabel="epochs (examples seen / n)",
                              title=f"batch size {B}, lr = {lr:.3g}, {epochs} epochs, label noise = {noise:.2g}")
 
     controls = [
