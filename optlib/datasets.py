@@ -70,7 +70,7 @@ class Dataset:
 
 def train_test_split(n_samples: int, test_fraction: float, rng: np.random.Generator
                      ) -> tuple[np.ndarray, np.ndarray]:
-    """Indices ``(train, test)`` of a random split; the test part holds ``round(test_fraction * n)`` samples."""
+    """Indices ``(train, test)`` of a random split; the test part has ``round(test_fraction * n)`` samples."""
     if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 2:
         raise ValueError(f"Invalid n_samples: {n_samples!r} (n_samples must be an integer >= 2)")
     if isinstance(test_fraction, bool) or not isinstance(test_fraction, Real) or not 0 < test_fraction < 1:

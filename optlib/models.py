@@ -13,9 +13,11 @@ rule applied from the loss back to the inputs, layer by layer; for the MLP, with
 :math:`\delta_z = \partial\ell/\partial z` from :mod:`optlib.losses`,
 
 .. math::
-    \partial\ell/\partial W_2 = h^\top \delta_z,\quad \partial\ell/\partial b_2 = \textstyle\sum_i \delta_{z,i},\quad
+    \partial\ell/\partial W_2 = h^\top \delta_z,\quad
+    \partial\ell/\partial b_2 = \textstyle\sum_i \delta_{z,i},\quad
     \delta_a = (\delta_z W_2^\top) \odot \sigma'(a),\quad
-    \partial\ell/\partial W_1 = X^\top \delta_a,\quad \partial\ell/\partial b_1 = \textstyle\sum_i \delta_{a,i},
+    \partial\ell/\partial W_1 = X^\top \delta_a,\quad
+    \partial\ell/\partial b_1 = \textstyle\sum_i \delta_{a,i},
 
 where :math:`a = XW_1 + b_1` and :math:`h = \sigma(a)`. The tests check every gradient against
 finite differences (:mod:`optlib.gradcheck`).
@@ -84,7 +86,7 @@ class _Model:
     def init_copies(self, seeds: Sequence[int]) -> list[np.ndarray]:
         """One initialisation per seed, stacked along a new first axis (``rng = default_rng(seed)`` each)."""
         inits = [self.init(np.random.default_rng(seed)) for seed in seeds]
-        return [np.stack(arrays) for arrays in zip(*inits)]
+        return [np.stack(arrays) for arrays in zip(*inits, strict=True)]
 
     def forward(self, params, X) -> np.ndarray:
         """The outputs (logits, or predictions for ``mse``), shape ``(..., B, n_outputs)``."""
@@ -164,7 +166,7 @@ class Linear(_Model):
 
 
 class MLP(_Model):
-    r"""One hidden layer: :math:`z = \sigma(XW_1 + b_1)\, W_2 + b_2`, with ``activation`` ``"tanh"`` or ``"relu"``.
+    r"""One hidden layer, :math:`z = \sigma(XW_1 + b_1)\, W_2 + b_2`, ``activation`` ``"tanh"`` or ``"relu"``.
 
     ``params = [W1, b1, W2, b2]``. Initialisation (Glorot/He style, so every layer starts with outputs
     of order one): :math:`W_1 \sim \mathcal N(0, g/n_{\text{inputs}})`, :math:`W_2 \sim \mathcal N(0,
@@ -279,14 +281,15 @@ def train(model: _Model, optimizer: type, data: Dataset, lr, epochs: int, batch_
     k, n_lrs = len(seeds), len(lrs)
     # copy j = (lr index j // k, seed j % k); every learning rate starts from the same k initialisations
     rngs = [np.random.default_rng(s) for s in seeds]
-    inits = [np.stack(arrays) for arrays in zip(*(model.init(rng) for rng in rngs))]
+    inits = [np.stack(arrays) for arrays in zip(*(model.init(rng) for rng in rngs), strict=True)]
     copies = k * n_lrs
     # All parameters of copy j live in row j of one flat array, and the model's arrays are views into
     # it: each optimizer then makes one update per step (the optimizers act coordinate by coordinate,
     # so how coordinates are grouped into arrays changes nothing but the bookkeeping).
     flat = np.concatenate([np.concatenate([p.reshape(k, -1) for p in inits], axis=1)] * n_lrs)
     bounds = np.cumsum([0] + [p[0].size for p in inits])
-    params = [flat[:, a:b].reshape(copies, *p.shape[1:]) for a, b, p in zip(bounds[:-1], bounds[1:], inits)]
+    params = [flat[:, a:b].reshape(copies, *p.shape[1:])
+              for a, b, p in zip(bounds[:-1], bounds[1:], inits, strict=True)]
     assert all(np.may_share_memory(p, flat) for p in params), "a parameter view was copied"
     optimizers = [optimizer([flat[i * k:(i + 1) * k]], lr=float(lr_i), **hyperparameters)
                   for i, lr_i in enumerate(lrs)]
@@ -296,7 +299,7 @@ def train(model: _Model, optimizer: type, data: Dataset, lr, epochs: int, batch_
     test_loss = np.full((copies, len(recorded)), np.inf)
     test_accuracy = np.full((copies, len(recorded)), np.nan) if classification else None
     diverged_at = np.full(copies, -1)
-    batches = zip(*(minibatches(len(X), batch_size, rng, epochs=epochs) for rng in rngs))
+    batches = zip(*(minibatches(len(X), batch_size, rng, epochs=epochs) for rng in rngs), strict=True)
     steps_per_epoch = -(-len(X) // batch_size)
 
     def record(epoch):

@@ -67,7 +67,7 @@ def test_copies_get_their_own_loss_and_gradient(name, shared_batch):
                                     y if shared_batch else y[c]) for c in range(k)]
     assert loss == pytest.approx(np.mean([s[0] for s in singles]))
     for c in range(k):
-        for g, g_single in zip(grads, singles[c][1]):
+        for g, g_single in zip(grads, singles[c][1], strict=True):
             assert np.allclose(g[c], g_single, rtol=1e-12, atol=1e-14)
     assert np.allclose(model.losses(stacked, X, y), [s[0] for s in singles])
 
@@ -77,7 +77,8 @@ def test_losses_of_one_model_equal_its_training_loss(name):
     model = MODELS[name]()
     params = model.init(np.random.default_rng(3))
     X, y = batch(model)
-    assert float(model.losses(params, X, y)) == pytest.approx(model.loss_and_grads(params, X, y)[0], rel=1e-12)
+    loss = model.loss_and_grads(params, X, y)[0]
+    assert float(model.losses(params, X, y)) == pytest.approx(loss, rel=1e-12)
 
 
 def test_predict_and_accuracy():
@@ -93,7 +94,7 @@ def test_predict_and_accuracy():
 def test_initialisation_is_seeded():
     model = MLP(5, 4, 3)
     a, b, c = (model.init(np.random.default_rng(s)) for s in (0, 0, 1))
-    assert all(np.array_equal(p, q) for p, q in zip(a, b))
+    assert all(np.array_equal(p, q) for p, q in zip(a, b, strict=True))
     assert not np.array_equal(a[0], c[0])
     assert np.all(a[1] == 0) and np.all(a[3] == 0)
     # Glorot-style scale: the first layer's weights have variance about 1 / n_inputs.
@@ -116,7 +117,7 @@ def test_bad_model_arguments_are_named(kwargs, error):
 def test_training_all_copies_at_once_equals_separate_runs(optimizer, hyper):
     data, model = small_data(), MLP(5, 4, 3)
     together = train(model, optimizer, data, [0.01, 0.1], epochs=3, batch_size=8, seeds=[0, 1], **hyper)
-    for history, lr in zip(together, [0.01, 0.1]):
+    for history, lr in zip(together, [0.01, 0.1], strict=True):
         for c, seed in enumerate([0, 1]):
             alone = train(model, optimizer, data, lr, epochs=3, batch_size=8, seeds=[seed], **hyper)
             assert np.allclose(history.train_loss[c], alone.train_loss[0], rtol=1e-10)

@@ -53,7 +53,8 @@ def seed_band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     A column where every seed diverged is nan in all three (matplotlib leaves a gap).
     """
     masked = np.ma.masked_invalid(np.asarray(values, dtype=float))
-    return tuple(np.ma.filled(stat(axis=0).astype(float), np.nan) for stat in (masked.mean, masked.min, masked.max))
+    stats = (masked.mean, masked.min, masked.max)
+    return tuple(np.ma.filled(stat(axis=0).astype(float), np.nan) for stat in stats)
 
 
 def choosing_explorer(sweep: Sweep | None = None, optimizer: str = "SGD", reference: str = "Adam"):
@@ -85,6 +86,7 @@ def choosing_explorer(sweep: Sweep | None = None, optimizer: str = "SGD", refere
     final_mean = {name: seed_band(sweep.final(name).T)[0] for name in names}
     ceiling = 10.0
     classification = sweep.histories[names[0]][0].test_accuracy is not None
+    n_seeds = len(sweep.histories[names[0]][0].seeds)
 
     def snap(lr: float) -> int:
         return int(np.argmin(np.abs(log_lrs - np.log(lr))))
@@ -102,7 +104,8 @@ def choosing_explorer(sweep: Sweep | None = None, optimizer: str = "SGD", refere
             loss_ax.semilogy(epochs, mean, style, color=c, label=label)
             loss_ax.fill_between(epochs, low, high, color=c, alpha=0.2, linewidth=0)
             if np.all(diverged_at >= 0):
-                loss_ax.text(0.5, 0.9 if style == "-" else 0.8, f"{name} diverged (epoch {diverged_at.min()})",
+                note = f"{name} diverged (epoch {diverged_at.min()})"
+                loss_ax.text(0.5, 0.9 if style == "-" else 0.8, note,
                              transform=loss_ax.transAxes, ha="center", color=c, fontsize=8)
             if accuracy is not None:
                 acc_ax.plot(epochs, accuracy[0], style, color=c)
@@ -119,7 +122,8 @@ def choosing_explorer(sweep: Sweep | None = None, optimizer: str = "SGD", refere
         # every one as math) and title placement dominate a redraw.
         decades, labels = [1e-4, 1e-2, 1.0], ["1e-4", "0.01", "1"]
         epoch_ticks = [0, curves[names[0]][0][0][-1] // 2, curves[names[0]][0][0][-1]]
-        loss_ax.set(xlabel="epoch", ylabel="training loss", ylim=(1e-4, 5.0), yticks=decades, yticklabels=labels,
+        loss_ax.set(xlabel="epoch", ylabel="training loss", ylim=(1e-4, 5.0), yticks=decades,
+                    yticklabels=labels,
                     xticks=epoch_ticks)
         loss_ax.legend(fontsize=7, loc="lower left")
         if classification:
@@ -128,14 +132,15 @@ def choosing_explorer(sweep: Sweep | None = None, optimizer: str = "SGD", refere
         else:
             acc_ax.set_axis_off()
         lr_ticks = [t for t in 10.0 ** np.arange(-4, 3, 2) if lrs[0] <= t <= lrs[-1]]
-        sens_ax.set(xlabel="learning rate (x: diverged)", ylabel="final training loss", ylim=(1e-4, 2 * ceiling),
-                    yticks=decades, yticklabels=labels, xticks=lr_ticks, xticklabels=[f"{t:g}" for t in lr_ticks])
+        sens_ax.set(xlabel="learning rate (x: diverged)", ylabel="final training loss",
+                    ylim=(1e-4, 2 * ceiling), yticks=decades, yticklabels=labels, xticks=lr_ticks,
+                    xticklabels=[f"{t:g}" for t in lr_ticks])
         for axis in (loss_ax.yaxis, sens_ax.yaxis, sens_ax.xaxis):
             axis.set_minor_locator(NullLocator())
         for ax in (loss_ax, acc_ax, sens_ax):
             ax.grid(alpha=0.3)
         fig.suptitle(f"{optimizer} at lr = {lrs[snap(lr)]:.3g} against {reference} at lr = "
-                     f"{lrs[snap(reference_lr)]:.3g} (mean and range over {len(sweep.best(names[0]).seeds)} seeds)",
+                     f"{lrs[snap(reference_lr)]:.3g} (mean and range over {n_seeds} seeds)",
                      fontsize=9)
 
     controls = [
@@ -143,7 +148,7 @@ def choosing_explorer(sweep: Sweep | None = None, optimizer: str = "SGD", refere
         Slider("lr", float(lrs[0]), float(lrs[-1]), float(lrs[sweep.best_index(optimizer)]), log=True,
                label="its learning rate"),
         Choice("reference", names, reference, label="against"),
-        Slider("reference_lr", float(lrs[0]), float(lrs[-1]), float(lrs[sweep.best_index(reference)]), log=True,
-               label="reference's learning rate"),
+        Slider("reference_lr", float(lrs[0]), float(lrs[-1]), float(lrs[sweep.best_index(reference)]),
+               log=True, label="reference's learning rate"),
     ]
     return Explorer(draw, controls, sweep="lr", frames=len(lrs), figsize=(10.0, 3.4))
