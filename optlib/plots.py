@@ -19,8 +19,8 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 from .surfaces import Surface
 from .trajectory import Trajectory
 
-__all__ = ["OPTIMIZER_COLORS", "color", "decade_ticks", "plot_contour", "plot_paths", "plot_trajectories",
-           "plot_losses"]
+__all__ = ["OPTIMIZER_COLORS", "color", "decade_ticks", "loss_lines", "plot_contour", "plot_paths",
+           "plot_trajectories", "plot_losses"]
 
 #: One colour per optimizer, the same in every chapter.
 OPTIMIZER_COLORS: dict[str, str] = {
@@ -134,21 +134,33 @@ def plot_trajectories(surface: Surface, trajectories: Mapping[str, Trajectory], 
     return ax
 
 
-def plot_losses(trajectories: Mapping[str, Trajectory], min_value: float = 0.0, ax: Axes | None = None,
-                title: str | None = None) -> Axes:
-    """``f(theta_t) - min_value`` against step ``t`` on a log scale, one line per named run."""
-    ax = _axes(ax, figsize=(5.0, 3.5))
+def loss_lines(trajectories: Mapping[str, Trajectory], min_value: float, ax: Axes) -> list:
+    """Draw ``f(theta_t) - min_value`` against ``t`` for each named run on ``ax``; return the artists.
+
+    A run that diverged gets a dotted vertical line at the step where it left.
+    """
+    artists = []
     for label, path in trajectories.items():
         gap = path.losses - min_value
         steps = np.arange(len(gap))
         shown = np.isfinite(gap) & (gap > 0)
-        ax.semilogy(steps[shown], gap[shown], color=color(label), label=label, linewidth=1.5)
+        artists += ax.plot(steps[shown], gap[shown], color=color(label), label=label, linewidth=1.5)
         if path.diverged:
-            ax.axvline(path.diverged_at, color=color(label), linestyle=":", linewidth=1)
+            artists.append(ax.axvline(path.diverged_at, color=color(label), linestyle=":", linewidth=1))
+    return artists
+
+
+def plot_losses(trajectories: Mapping[str, Trajectory], min_value: float = 0.0, ax: Axes | None = None,
+                title: str | None = None, legend: bool = True) -> Axes:
+    """``f(theta_t) - min_value`` against step ``t`` on a log scale, one line per named run."""
+    ax = _axes(ax, figsize=(5.0, 3.5))
+    ax.set_yscale("log")
+    loss_lines(trajectories, min_value, ax)
     ax.set(xlabel="step t", ylabel="f(θ_t) − f*")
     decade_ticks(ax.yaxis)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8)
+    if legend:
+        ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
     return ax

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from types import SimpleNamespace
 
-from ..plots import plot_contour, plot_losses, plot_paths
+from ..plots import loss_lines, plot_contour, plot_losses, plot_paths
 from ..surfaces import SURFACES, Surface, get_surface
 from ..trajectory import Trajectory
 from .base import Choice, Explorer, Slider
@@ -21,8 +21,9 @@ def _describe(params: Mapping) -> str:
 def draw_runs(fig, surface: Surface, runs: Mapping[str, Trajectory], title: str = "") -> None:
     """Trajectories over the contours (left) and loss against step (right).
 
-    Called again on the same figure for the same surface, it replaces only the runs and keeps the
-    contours, which are most of the drawing: that is what keeps a live explorer's redraw fast.
+    Called again on the same figure for the same surface, it replaces only the runs' artists and
+    keeps the contours, the axes and their ticks, which are most of the drawing: that is what keeps
+    a live explorer's redraw fast. The legend on the left serves both panels.
     """
     view = getattr(fig, "_optlib_runs_view", None)
     reusable = (view is not None and view.path_ax in fig.axes
@@ -33,14 +34,15 @@ def draw_runs(fig, surface: Surface, runs: Mapping[str, Trajectory], title: str 
         path_ax, loss_ax = fig.subplots(1, 2, width_ratios=[1, 1.25], gridspec_kw=dict(
             left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.25))
         plot_contour(surface, ax=path_ax, resolution=120, levels=20)
+        plot_losses({}, ax=loss_ax, legend=False)
         view = fig._optlib_runs_view = SimpleNamespace(surface=surface, path_ax=path_ax, loss_ax=loss_ax,
                                                         run_artists=[])
-    else:
-        for artist in view.run_artists:
-            artist.remove()
-        view.loss_ax.clear()
+    for artist in view.run_artists:
+        artist.remove()
     view.run_artists = plot_paths(surface, runs, view.path_ax)
-    plot_losses(runs, surface.min_value, ax=view.loss_ax)
+    view.run_artists += loss_lines(runs, surface.min_value, view.loss_ax)
+    view.loss_ax.relim()
+    view.loss_ax.autoscale_view()
     fig.suptitle(title, fontsize=11)
 
 
