@@ -83,17 +83,39 @@ def plot_contour(surface: Surface, ax: Axes | None = None, resolution: int = 200
     return ax
 
 
-def _powers_of_ten(value, _position) -> str:
-    return f"1e{round(np.log10(value))}" if value > 0 else ""
+def _log_label(value, _position) -> str:
+    """Plain-text label of a log tick: "0.02", "5", "1e-6", "2e8" (mathtext would be slow to draw)."""
+    if not value > 0:
+        return ""
+    if 1e-3 <= value < 1e4:
+        return f"{value:g}"
+    exponent = int(np.floor(np.log10(value) + 1e-9))
+    mantissa = round(value / 10.0**exponent, 6)
+    return f"{mantissa:g}e{exponent}"
+
+
+class _DecadeLocator(LogLocator):
+    """Powers of ten; where the view holds fewer than two of them, 1-2-5 steps instead."""
+
+    def tick_values(self, vmin, vmax):
+        ticks = super().tick_values(vmin, vmax)
+        low, high = min(vmin, vmax), max(vmin, vmax)
+        if np.count_nonzero((ticks >= low) & (ticks <= high)) >= 2:
+            return ticks
+        return LogLocator(subs=(1.0, 2.0, 5.0)).tick_values(vmin, vmax)
 
 
 def decade_ticks(axis) -> None:
-    """Ticks at powers of ten only, labelled in plain text ("1e-3"), no minor ticks, on a log-scaled
-    ``axis`` (``ax.yaxis`` or ``ax.xaxis``): the fast path for figures an explorer redraws live
-    (mathtext tick labels and minor ticks are most of a log axis's drawing time)."""
-    axis.set_major_locator(LogLocator(numticks=6))
+    """Ticks at powers of ten (or 1-2-5 steps on a short range), labelled in plain text ("1e-3"),
+    no minor ticks, on a log-scaled ``axis`` (``ax.yaxis`` or ``ax.xaxis``): the fast path for figures
+    an explorer redraws live (mathtext tick labels and minor ticks are most of a log axis's drawing time).
+
+    >>> _log_label(0.002, None), _log_label(5.0, None), _log_label(1e5, None), _log_label(2e-6, None)
+    ('0.002', '5', '1e5', '2e-6')
+    """
+    axis.set_major_locator(_DecadeLocator(numticks=6))
     axis.set_minor_locator(NullLocator())
-    axis.set_major_formatter(FuncFormatter(_powers_of_ten))
+    axis.set_major_formatter(FuncFormatter(_log_label))
 
 
 def plot_paths(surface: Surface, trajectories: Mapping[str, Trajectory], ax: Axes) -> list:
