@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from types import SimpleNamespace
+
 import numpy as np
 
 from ..adadelta import Adadelta
@@ -58,27 +61,46 @@ def newton_schulz_explorer():
     x = np.geomspace(1e-4, 1.0, 200)
     before = np.linalg.svd(_MATRIX / np.linalg.norm(_MATRIX), compute_uv=False)
 
-    def draw(fig, ns_steps, coefficients):
-        k = int(round(ns_steps))
+    @functools.lru_cache(maxsize=64)
+    def curves(k: int, coefficients: str) -> tuple[np.ndarray, np.ndarray]:
         a, b, c = COEFFICIENTS[coefficients]
         y = x.copy()
         for _ in range(k):
             y = a * y + b * y**3 + c * y**5
-        after = np.linalg.svd(newton_schulz(_MATRIX, k, (a, b, c)), compute_uv=False)
+        return y, np.linalg.svd(newton_schulz(_MATRIX, k, (a, b, c)), compute_uv=False)
+
+    def setup(fig):
+        """Axes, bands, the "before" values and the legend, once per figure; the curves are moved later."""
+        fig.clear()
         map_ax, sv_ax = fig.subplots(1, 2, gridspec_kw=dict(left=0.08, right=0.98, bottom=0.15, top=0.86,
                                                             wspace=0.3))
         for ax in (map_ax, sv_ax):
             ax.axhspan(0.68, 1.21, color=color("Muon"), alpha=0.25, linewidth=0)
             ax.axhline(1.0, color="#444444", linewidth=0.8)
-        map_ax.semilogx(x, y, color="#333333")
-        map_ax.set(xlabel="singular value / Frobenius norm", ylabel=f"after {k} iterations", ylim=(0, 1.5))
+        (mapped,) = map_ax.semilogx(x, x, color="#333333")
+        map_ax.set(xlabel="singular value / Frobenius norm", ylim=(0, 1.5))
         sv_ax.semilogy(before, "o", markersize=2.5, color="#999999", label="before (normalised)")
-        sv_ax.semilogy(after, "o", markersize=2.5, color=color("Muon"), label=f"after {k} iterations")
+        (after,) = sv_ax.semilogy(before, "o", markersize=2.5, color=color("Muon"), label="after")
         sv_ax.set(xlabel="index", ylabel="singular value", ylim=(1e-3, 3))
-        sv_ax.legend(fontsize=8, loc="lower left")
+        legend = sv_ax.legend(fontsize=8, loc="lower left")
         for axis in (map_ax.xaxis, sv_ax.yaxis):
             decade_ticks(axis)
+        return SimpleNamespace(map_ax=map_ax, mapped=mapped, after=after, after_label=legend.get_texts()[1])
+
+    def draw(fig, ns_steps, coefficients):
+        k = int(round(ns_steps))
+        view = getattr(fig, "_optlib_newton_schulz_view", None)
+        if view is None or view.map_ax not in fig.axes:
+            view = fig._optlib_newton_schulz_view = setup(fig)
+        y, after = curves(k, coefficients)
+        view.mapped.set_ydata(y)
+        view.after.set_data(np.arange(len(after)), after)
+        view.after.set_label(f"after {k} iterations")
+        view.after_label.set_text(f"after {k} iterations")
+        view.map_ax.set_ylabel(f"after {k} iterations")
         fig.suptitle(f"Newton-Schulz, {coefficients}, {k} iterations (band [0.68, 1.21] shaded)", fontsize=11)
+
+    draw.incremental = True  # moves its artists on its own figure (see Explorer.redraw)
 
     controls = [Slider("ns_steps", 0, 10, 5, label="iterations", step=1),
                 Choice("coefficients", list(COEFFICIENTS), "quintic (Muon)", label="polynomial")]
