@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from types import SimpleNamespace
+
 import numpy as np
 
 from ..adam import Adam
@@ -42,35 +45,70 @@ def schedule_explorer(steps: int = 300):
     start = (-1.5, 2.0)
     t = np.arange(steps)
 
-    def draw(fig, schedule, lr, warmup_steps, optimizer):
+    def optimizer_setting(optimizer: str, lr: float):
         if optimizer == "Adam":
-            cls, kwargs = Adam, {}
-        else:
-            cls, kwargs = SGD, {"momentum": 0.9}
-        scale = 1.0 if optimizer == "Adam" else 1e-3   # momentum needs a far smaller rate on Rosenbrock
-        sched = make_schedule(schedule, lr * scale, steps, int(round(warmup_steps)))
-        runs = {"scheduled": run(scheduled(cls, sched), surface, start, steps=steps, **kwargs),
-                "constant": run(cls, surface, start, steps=steps, lr=lr * scale, **kwargs)}
+            return Adam, {}, lr
+        return SGD, {"momentum": 0.9}, lr * 1e-3   # momentum needs a far smaller rate on Rosenbrock
+
+    # Each run is a few tens of milliseconds: keep the ones already made, so that moving one control
+    # reruns only what depends on it (the constant-rate run does not depend on the schedule at all).
+    @functools.lru_cache(maxsize=128)
+    def scheduled_run(schedule: str, lr: float, warmup: int, optimizer: str):
+        cls, kwargs, rate = optimizer_setting(optimizer, lr)
+        sched = make_schedule(schedule, rate, steps, warmup)
+        return sched(t), run(scheduled(cls, sched), surface, start, steps=steps, **kwargs)
+
+    @functools.lru_cache(maxsize=32)
+    def constant_run(lr: float, optimizer: str):
+        cls, kwargs, rate = optimizer_setting(optimizer, lr)
+        return run(cls, surface, start, steps=steps, lr=rate, **kwargs)
+
+    def setup(fig, optimizer):
+        """Axes, contours, styling and legend, once per optimizer; the curves are moved later."""
+        fig.clear()
         c = color(optimizer)
         lr_ax, path_ax, loss_ax = fig.subplots(1, 3, width_ratios=[1, 1, 1.2], gridspec_kw=dict(
             left=0.07, right=0.98, bottom=0.15, top=0.86, wspace=0.35))
-        lr_ax.plot(t, sched(t), color=c)
-        lr_ax.axhline(lr * scale, color=c, linestyle="--", linewidth=1)
-        lr_ax.set(xlabel="step t", ylabel="learning rate", ylim=(0, 1.05 * lr * scale))
+        (rate,) = lr_ax.plot(t, np.zeros(steps), color=c)
+        peak = lr_ax.axhline(1.0, color=c, linestyle="--", linewidth=1)
+        lr_ax.set(xlabel="step t", ylabel="learning rate")
         plot_contour(surface, ax=path_ax, resolution=80, levels=15)
-        for (label, path), style in zip(runs.items(), ["-", "--"], strict=True):
-            path_ax.plot(*path.points.T, style, color=c, linewidth=1.2)
-            gap = path.losses - surface.min_value
-            loss_ax.semilogy(np.arange(len(gap)), gap, style, color=c, label=f"{optimizer}, {label}")
-            if path.diverged:
-                loss_ax.axvline(path.diverged_at, color=c, linestyle=":", linewidth=1)
+        paths, gaps, diverged = [], [], []
+        for label, style in zip(["scheduled", "constant"], ["-", "--"], strict=True):
+            paths += path_ax.plot([], [], style, color=c, linewidth=1.2)
+            gaps += loss_ax.semilogy([], [], style, color=c, label=f"{optimizer}, {label}")
+            diverged.append(loss_ax.axvline(0, color=c, linestyle=":", linewidth=1, visible=False))
         path_ax.set(xlim=(-2, 2), ylim=(-1, 3))
         loss_ax.set(xlabel="step t", ylabel="f(θ_t) − f*")
         decade_ticks(loss_ax.yaxis)
         loss_ax.grid(True, alpha=0.3)
         loss_ax.legend(fontsize=8, loc="lower left")
+        return SimpleNamespace(optimizer=optimizer, lr_ax=lr_ax, loss_ax=loss_ax, rate=rate, peak=peak,
+                               paths=paths, gaps=gaps, diverged=diverged)
+
+    def draw(fig, schedule, lr, warmup_steps, optimizer):
+        warmup = int(round(warmup_steps)) if schedule == "warmup_cosine" else 0   # the others ignore it
+        view = getattr(fig, "_optlib_schedule_view", None)
+        if view is None or view.lr_ax not in fig.axes or view.optimizer != optimizer:
+            view = fig._optlib_schedule_view = setup(fig, optimizer)
+        rate = optimizer_setting(optimizer, lr)[2]
+        rates, scheduled_path = scheduled_run(schedule, lr, warmup, optimizer)
+        runs = [scheduled_path, constant_run(lr, optimizer)]
+        view.rate.set_ydata(rates)
+        view.peak.set_ydata([rate, rate])
+        view.lr_ax.set_ylim(0, 1.05 * rate)
+        for path, line, gap, mark in zip(runs, view.paths, view.gaps, view.diverged, strict=True):
+            line.set_data(*path.points.T)
+            gap.set_data(np.arange(len(path.losses)), path.losses - surface.min_value)
+            mark.set_visible(bool(path.diverged))
+            if path.diverged:
+                mark.set_xdata([path.diverged_at, path.diverged_at])
+        view.loss_ax.relim(visible_only=True)
+        view.loss_ax.autoscale_view()
         warm = f", warm-up {int(round(warmup_steps))} steps" if schedule == "warmup_cosine" else ""
-        fig.suptitle(f"{schedule}, lr = {lr * scale:.3g}{warm}", fontsize=11)
+        fig.suptitle(f"{schedule}, lr = {rate:.3g}{warm}", fontsize=11)
+
+    draw.incremental = True  # moves its artists on its own figure (see Explorer.redraw)
 
     controls = [
         Slider("warmup_steps", 0, 100, 30, label="warm-up steps", step=1),
