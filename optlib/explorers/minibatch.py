@@ -53,6 +53,8 @@ def minibatch_explorer(n: int = N_SAMPLES):
                              xlabel="epochs (examples seen / n)",
                              title=f"batch size {B}, lr = {lr:.3g}, {epochs} epochs, label noise = {noise:.2g}")
 
+    draw.incremental = True  # updates its own figure in place (see Explorer.redraw)
+
     controls = [
         Slider("batch_size", 1, n, 16, log=True, label="batch size", step=1),
         Slider("lr", 0.005, 1.0, 0.1, log=True, label="learning rate"),

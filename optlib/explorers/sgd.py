@@ -16,6 +16,7 @@ player sweeps the learning rate, so the ball is seen to grow with it.
 from __future__ import annotations
 
 from functools import lru_cache
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -51,6 +52,22 @@ def noise_ball(problem: LeastSquares, lr: float, batch_size: int = 1) -> float:
     return lr * problem.gradient_variance(problem.minimizer, batch_size) / 4
 
 
+def _setup_stochastic_view(fig, surface, xlabel: str) -> SimpleNamespace:
+    """The parts that depend only on the surface and the x label: axes, contours, scales, labels, grid."""
+    fig.clear()
+    # Fixed margins: a layout engine would dominate every redraw.
+    path_ax, loss_ax = fig.subplots(1, 2, width_ratios=[1, 1.25], gridspec_kw=dict(
+        left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.25))
+    plot_contour(surface, ax=path_ax, resolution=60, levels=15)
+    path_ax.set(xlabel="w1", ylabel="w2")
+    loss_ax.set_yscale("log")
+    # Decades only, plain-text labels, no minor ticks: tick layout would dominate every redraw.
+    decade_ticks(loss_ax.yaxis)
+    loss_ax.set(xlabel=xlabel, ylabel="f(w) − f*")
+    loss_ax.grid(True, which="major", alpha=0.3)
+    return SimpleNamespace(surface=surface, xlabel=xlabel, path_ax=path_ax, loss_ax=loss_ax, artists=[])
+
+
 def draw_stochastic_runs(fig, surface, start, runs: dict, x_values: dict | None = None,
                          ball: float | None = None, xlabel: str = "step t", title: str = "") -> None:
     """Paths over the loss contours (left) and the excess loss on a log scale (right).
@@ -58,47 +75,59 @@ def draw_stochastic_runs(fig, surface, start, runs: dict, x_values: dict | None 
     ``runs`` maps a label to ``(points, losses, diverged_at, style)``, style a dict of line options
     (the colour comes from the label, by :func:`optlib.plots.color`). ``x_values`` gives each run's
     x axis on the right (default: the step). Lean on purpose: a few artists, no layout engine.
+
+    Called again on the same figure for the same surface (and x label), it keeps the axes, the
+    contours and the ticks and replaces only the runs' artists: that is what keeps a live explorer's
+    redraw fast. A fresh figure (or one drawn by something else) is set up from scratch.
     """
-    path_ax, loss_ax = fig.subplots(1, 2, width_ratios=[1, 1.25], gridspec_kw=dict(
-        left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.25))
-    plot_contour(surface, ax=path_ax, resolution=60, levels=15)
+    view = getattr(fig, "_optlib_stochastic_view", None)
+    reusable = (view is not None and view.surface is surface and view.xlabel == xlabel
+                and view.path_ax in fig.axes and view.loss_ax in fig.axes and len(fig.axes) == 2)
+    if not reusable:
+        view = fig._optlib_stochastic_view = _setup_stochastic_view(fig, surface, xlabel)
+    path_ax, loss_ax = view.path_ax, view.loss_ax
+    for artist in view.artists:
+        artist.remove()
+    artists = view.artists = []
     (x0, x1), (y0, y1) = surface.bounds
     x0, x1 = min(x0, start[0] - 0.3), max(x1, start[0] + 0.3)
     y0, y1 = min(y0, start[1] - 0.3), max(y1, start[1] + 0.3)
-    path_ax.plot(*start, "o", color="#444444", markersize=6, markerfacecolor="white", zorder=4)
+    artists += path_ax.plot(*start, "o", color="#444444", markersize=6, markerfacecolor="white", zorder=4)
     top = 1.0
     low = np.inf
     for label, (points, losses, diverged_at, style) in runs.items():
         c = color(label)
-        path_ax.plot(points[:, 0], points[:, 1], color=c, label=label, **style)
+        artists += path_ax.plot(points[:, 0], points[:, 1], color=c, label=label, **style)
         gap = losses - surface.min_value
         xs = np.arange(len(gap)) if x_values is None else x_values[label]
         shown = np.isfinite(gap) & (gap > 0)
-        loss_ax.plot(xs[shown], gap[shown], color=c, label=label, **style)
+        artists += loss_ax.plot(xs[shown], gap[shown], color=c, label=label, **style)
         if shown.any():
             top = max(top, gap[shown].max())
             low = min(low, gap[shown].min())
         if diverged_at is not None:
             finite = points[np.isfinite(points[:, 0])]
             last = np.clip(finite[-1], [x0, y0], [x1, y1])
-            path_ax.plot(*last, "X", color=c, markersize=10)
-            path_ax.annotate(f"{label.split(' (')[0]} diverged at step {diverged_at}", last,
-                             textcoords="offset points", xytext=(6, -12), color=c, fontsize=9)
-            loss_ax.axvline(xs[diverged_at], color=c, linestyle=":", linewidth=1)
+            artists += path_ax.plot(*last, "X", color=c, markersize=10)
+            artists.append(path_ax.annotate(f"{label.split(' (')[0]} diverged at step {diverged_at}", last,
+                                            textcoords="offset points", xytext=(6, -12), color=c, fontsize=9))
+            artists.append(loss_ax.axvline(xs[diverged_at], color=c, linestyle=":", linewidth=1))
     if ball is not None and ball > 0:
-        loss_ax.axhline(ball, color="#444444", linestyle=":", linewidth=1, label="predicted noise ball")
+        artists.append(loss_ax.axhline(ball, color="#444444", linestyle=":", linewidth=1,
+                                       label="predicted noise ball"))
         low = min(low, ball)
-    path_ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="w1", ylabel="w2")
-    loss_ax.set_yscale("log")
-    # Decades only, plain-text labels, no minor ticks: tick layout would dominate every redraw.
-    decade_ticks(loss_ax.yaxis)
+    path_ax.set(xlim=(x0, x1), ylim=(y0, y1))
+    # The loss panel's x range follows the runs (as on a fresh axes); its y range is set from the data.
+    loss_ax.relim()
+    loss_ax.set_autoscale_on(True)
+    loss_ax.autoscale_view()
     if np.isfinite(low):
         loss_ax.set_ylim(max(low / 3, 1e-8), top * 3)
-    loss_ax.set(xlabel=xlabel, ylabel="f(w) − f*")
-    loss_ax.grid(True, which="major", alpha=0.3)
-    loss_ax.legend(fontsize=8, loc="upper right")
+    artists.append(loss_ax.legend(fontsize=8, loc="upper right"))
     if title:
         fig.suptitle(title, fontsize=11)
+    elif fig._suptitle is not None:
+        fig._suptitle.set_text("")
 
 
 def sgd_explorer(steps: int = 300):
@@ -126,6 +155,8 @@ def sgd_explorer(steps: int = 300):
         ball = noise_ball(problem, lr) if schedule == "constant" else None
         draw_stochastic_runs(fig, surface, start, runs, ball=ball,
                              title=f"lr = {lr:.3g} ({schedule}), label noise = {noise:.2g}, {data} data")
+
+    draw.incremental = True  # updates its own figure in place (see Explorer.redraw)
 
     controls = [
         Slider("lr", 0.005, 0.5, 0.05, log=True, label="learning rate"),
