@@ -14,6 +14,8 @@ The website's player sweeps the batch size from 1 to ``n``.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from ..data import run_stochastic
@@ -22,6 +24,14 @@ from .base import Choice, Explorer, Slider
 from .sgd import DATA_SETS, N_SAMPLES, draw_stochastic_runs, regression_problem, regression_surface
 
 __all__ = ["minibatch_explorer"]
+
+
+@lru_cache(maxsize=64)
+def _run(data: str, noise: float, n: int, start_x: float, start_y: float, batch_size: int, steps: int, seed: int,
+         lr: float):
+    """One run of the explorer (cached: SGD with B = 1 and GD do not depend on the swept batch size)."""
+    return run_stochastic(SGD, regression_problem(data, noise, n), np.array([start_x, start_y]), steps,
+                          batch_size=batch_size, rng=np.random.default_rng(seed), lr=lr)
 
 
 def minibatch_explorer(n: int = N_SAMPLES):
@@ -40,8 +50,7 @@ def minibatch_explorer(n: int = N_SAMPLES):
         runs, x_values = {}, {}
         for label, size in [("SGD (B = 1)", 1), (f"Mini-batch (B = {B})", B), (f"GD (B = n = {n})", n)]:
             steps = epochs * (n // size)  # every run sees the same number of examples (up to a dropped tail)
-            path = run_stochastic(SGD, problem, start, steps, batch_size=size, rng=np.random.default_rng(int(seed)),
-                                  lr=lr)
+            path = _run(data, noise, n, float(start_x), float(start_y), size, steps, int(seed), float(lr))
             style = {1: dict(linewidth=0.6, alpha=0.7), n: dict(linestyle="--", linewidth=1.5)}.get(
                 size, dict(linewidth=1.8))
             runs[label] = (path.points, path.losses, path.diverged_at, style)

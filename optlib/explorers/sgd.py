@@ -130,6 +130,18 @@ def draw_stochastic_runs(fig, surface, start, runs: dict, x_values: dict | None 
         fig._suptitle.set_text("")
 
 
+@lru_cache(maxsize=64)
+def _sgd_runs(data: str, noise: float, start_x: float, start_y: float, steps: int, lr: float, schedule: str,
+              seed: int):
+    """GD and SGD from the explorer's start (cached: a slider moved back to a value recomputes nothing)."""
+    problem, start = regression_problem(data, noise), np.array([start_x, start_y])
+    decay = (lambda t: lr / np.sqrt(t + 1)) if schedule == "1/sqrt(t)" else None
+    gd = run_stochastic(SGD, problem, start, steps, batch_size=problem.n_samples, lr=lr)
+    sgd = run_stochastic(SGD, problem, start, steps, batch_size=1, rng=np.random.default_rng(seed),
+                         sampling="replace", lr=lr, lr_schedule=decay)
+    return gd, sgd
+
+
 def sgd_explorer(steps: int = 300):
     """GD against SGD (and SGD's running average) on a 2-D least-squares problem.
 
@@ -142,11 +154,7 @@ def sgd_explorer(steps: int = 300):
         noise = round(float(noise), 3)
         problem, surface = regression_problem(data, noise), regression_surface(data, noise)
         start = np.array([start_x, start_y])
-        rng = np.random.default_rng(int(seed))
-        decay = (lambda t: lr / np.sqrt(t + 1)) if schedule == "1/sqrt(t)" else None
-        gd = run_stochastic(SGD, problem, start, steps, batch_size=problem.n_samples, lr=lr)
-        sgd = run_stochastic(SGD, problem, start, steps, batch_size=1, rng=rng, sampling="replace",
-                             lr=lr, lr_schedule=decay)
+        gd, sgd = _sgd_runs(data, noise, float(start_x), float(start_y), steps, float(lr), schedule, int(seed))
         runs = {
             "GD (full batch)": (gd.points, gd.losses, gd.diverged_at, dict(linestyle="--", linewidth=1.5)),
             "SGD (one sample per step)": (sgd.points, sgd.losses, sgd.diverged_at, dict(linewidth=0.6, alpha=0.6)),
