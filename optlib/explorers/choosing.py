@@ -10,6 +10,7 @@ chapter's study is computed once (a few seconds) and kept for the session.
 from __future__ import annotations
 
 import functools
+from types import SimpleNamespace
 
 import numpy as np
 from matplotlib.ticker import NullLocator
@@ -91,33 +92,35 @@ def choosing_explorer(sweep: Sweep | None = None, optimizer: str = "SGD", refere
     def snap(lr: float) -> int:
         return int(np.argmin(np.abs(log_lrs - np.log(lr))))
 
-    def draw(fig, optimizer, lr, reference, reference_lr):
+    def setup(fig, optimizer, reference):
+        """Axes, ticks, the sensitivity curves and the legend, once per pair of optimizers; the
+        curves of the chosen learning rates are moved later (see :func:`draw`)."""
+        fig.clear()
         width = 0.25
         loss_ax = fig.add_axes([0.07, 0.17, width, 0.66])
         acc_ax = fig.add_axes([0.40, 0.17, width, 0.66])
         sens_ax = fig.add_axes([0.73, 0.17, width, 0.66])
-        chosen = [(reference, snap(reference_lr), "--"), (optimizer, snap(lr), "-")]
-        for name, i, style in chosen:
+        parts = []
+        for name, style in ((reference, "--"), (optimizer, "-")):
             c = color(name)
-            epochs, (mean, low, high), accuracy, diverged_at = curves[name][i]
-            label = f"{name}, lr={lrs[i]:.2g}"
-            loss_ax.semilogy(epochs, mean, style, color=c, label=label)
-            loss_ax.fill_between(epochs, low, high, color=c, alpha=0.2, linewidth=0)
-            if np.all(diverged_at >= 0):
-                note = f"{name} diverged (epoch {diverged_at.min()})"
-                loss_ax.text(0.5, 0.9 if style == "-" else 0.8, note,
-                             transform=loss_ax.transAxes, ha="center", color=c, fontsize=8)
+            epochs, (mean, low, high), accuracy, _ = curves[name][0]
+            (loss,) = loss_ax.semilogy(epochs, mean, style, color=c, label=name)
+            loss_fill = loss_ax.fill_between(epochs, low, high, color=c, alpha=0.2, linewidth=0)
+            note = loss_ax.text(0.5, 0.9 if style == "-" else 0.8, "", transform=loss_ax.transAxes,
+                                ha="center", color=c, fontsize=8, visible=False)
+            acc = acc_fill = None
             if accuracy is not None:
-                acc_ax.plot(epochs, accuracy[0], style, color=c)
-                acc_ax.fill_between(epochs, accuracy[1], accuracy[2], color=c, alpha=0.2, linewidth=0)
+                (acc,) = acc_ax.plot(epochs, accuracy[0], style, color=c)
+                acc_fill = acc_ax.fill_between(epochs, accuracy[1], accuracy[2], color=c, alpha=0.2, linewidth=0)
             finals = final_mean[name]
             shown = np.where(np.isfinite(finals), np.minimum(finals, ceiling), np.nan)
             sens_ax.loglog(lrs, shown, style, marker=".", color=c)
             blown = ~np.isfinite(finals)
             if blown.any():
                 sens_ax.plot(lrs[blown], np.full(blown.sum(), ceiling), "x", color=c)
-            sens_ax.plot(lrs[i], shown[i] if np.isfinite(shown[i]) else ceiling, "o", color=c, markersize=8,
-                         markerfacecolor="none")
+            (chosen,) = sens_ax.plot(lrs[0], ceiling, "o", color=c, markersize=8, markerfacecolor="none")
+            parts.append(SimpleNamespace(name=name, loss=loss, loss_fill=loss_fill, note=note, acc=acc,
+                                         acc_fill=acc_fill, shown=shown, chosen=chosen))
         # Few, fixed, plain-text ticks and no axes titles: tick labels (log axes would typeset
         # every one as math) and title placement dominate a redraw.
         decades, labels = [1e-4, 1e-2, 1.0], ["1e-4", "0.01", "1"]
@@ -125,7 +128,9 @@ def choosing_explorer(sweep: Sweep | None = None, optimizer: str = "SGD", refere
         loss_ax.set(xlabel="epoch", ylabel="training loss", ylim=(1e-4, 5.0), yticks=decades,
                     yticklabels=labels,
                     xticks=epoch_ticks)
-        loss_ax.legend(fontsize=7, loc="lower left")
+        legend = loss_ax.legend(fontsize=7, loc="lower left")
+        for part, text in zip(parts, legend.get_texts(), strict=True):
+            part.legend_text = text
         if classification:
             acc_ax.set(xlabel="epoch", ylabel="test accuracy", ylim=(0.0, 1.0), yticks=[0, 0.5, 1],
                        xticks=epoch_ticks)
@@ -139,9 +144,32 @@ def choosing_explorer(sweep: Sweep | None = None, optimizer: str = "SGD", refere
             axis.set_minor_locator(NullLocator())
         for ax in (loss_ax, acc_ax, sens_ax):
             ax.grid(alpha=0.3)
+        return SimpleNamespace(names=(optimizer, reference), loss_ax=loss_ax, parts=parts)
+
+    def draw(fig, optimizer, lr, reference, reference_lr):
+        view = getattr(fig, "_optlib_choosing_view", None)
+        if view is None or view.loss_ax not in fig.axes or view.names != (optimizer, reference):
+            view = fig._optlib_choosing_view = setup(fig, optimizer, reference)
+        for part, i in zip(view.parts, (snap(reference_lr), snap(lr)), strict=True):
+            epochs, (mean, low, high), accuracy, diverged_at = curves[part.name][i]
+            part.loss.set_data(epochs, mean)
+            part.loss_fill.set_data(epochs, low, high)
+            label = f"{part.name}, lr={lrs[i]:.2g}"
+            part.loss.set_label(label)
+            part.legend_text.set_text(label)
+            gone = bool(np.all(diverged_at >= 0))
+            part.note.set_visible(gone)
+            if gone:
+                part.note.set_text(f"{part.name} diverged (epoch {diverged_at.min()})")
+            if part.acc is not None:
+                part.acc.set_data(epochs, accuracy[0])
+                part.acc_fill.set_data(epochs, accuracy[1], accuracy[2])
+            part.chosen.set_data([lrs[i]], [part.shown[i] if np.isfinite(part.shown[i]) else ceiling])
         fig.suptitle(f"{optimizer} at lr = {lrs[snap(lr)]:.3g} against {reference} at lr = "
                      f"{lrs[snap(reference_lr)]:.3g} (mean and range over {n_seeds} seeds)",
                      fontsize=9)
+
+    draw.incremental = True  # moves its artists on its own figure (see Explorer.redraw)
 
     controls = [
         Choice("optimizer", names, optimizer, label="optimizer"),
