@@ -239,6 +239,21 @@ class Optimizer:
             np.negative(grad, out=g)
         return g
 
+    def _decayed_gradient(self, param, grad, scratch):
+        """The Adam family's first lines, with either kind of weight decay (``self.weight_decay``):
+
+        * L2 (``decoupled_weight_decay=False``): ``g <- g + wd * p``, as :meth:`_effective_gradient`;
+        * decoupled (``True``, AdamW's): ``p <- (1 - lr * wd) p`` and the gradient is left alone.
+
+        ``g <- -g`` first if maximizing. Returns the gradient to use, as :meth:`_effective_gradient`.
+        """
+        weight_decay = self.weight_decay
+        if self.decoupled_weight_decay and weight_decay:
+            # theta <- (1 - lr lambda) theta
+            param *= 1.0 - self.lr * weight_decay
+            weight_decay = 0.0
+        return self._effective_gradient(param, grad, scratch, weight_decay, self.maximize)
+
     # --- the public interface ----------------------------------------------------------------
 
     @property

@@ -82,14 +82,10 @@ class RAdam(Optimizer):
         }
 
     def _update(self, param, grad, state, scratch):
-        lr, (beta1, beta2), wd, t = self.lr, self.betas, self.weight_decay, self.step_count
-        decoupled = self.decoupled_weight_decay
+        lr, (beta1, beta2), t = self.lr, self.betas, self.step_count
         m, v, work = state["exp_avg"], state["exp_avg_sq"], scratch.work
-        # g <- -g (maximize);  g <- g + lambda theta (L2 weight decay)
-        g = self._effective_gradient(param, grad, scratch, 0.0 if decoupled else wd, self.maximize)
-        if decoupled and wd:
-            # theta <- (1 - lr lambda) theta
-            param *= 1.0 - lr * wd
+        # g <- -g (maximize);  g <- g + lambda theta (L2), or theta <- (1 - lr lambda) theta (decoupled)
+        g = self._decayed_gradient(param, grad, scratch)
 
         # m_t = beta1 m_{t-1} + (1 - beta1) g_t
         leaky_average(m, g, beta1, work)
