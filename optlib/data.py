@@ -12,8 +12,6 @@ curvature.
 * :class:`LeastSquares` (made by :func:`make_regression`): linear regression with the half mean
   squared error, :math:`f_i(w) = \tfrac12 (x_i^\top w - y_i)^2`. Convex, with a closed-form
   minimiser; in two dimensions it is also a :class:`~optlib.surfaces.Surface` to draw.
-* :class:`SoftmaxRegression` (made by :func:`make_classification`): multinomial logistic
-  regression, :math:`f_i(W) = \operatorname{CE}(W^\top x_i, y_i)`.
 * :func:`minibatches`: the index arrays of one shuffled epoch (or several), seeded, the way
   ``torch.utils.data.DataLoader(shuffle=True)`` draws them.
 * :func:`run_stochastic`: the finite-sum counterpart of :func:`optlib.trajectory.run`: any optlib
@@ -40,11 +38,9 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .losses import log_softmax, softmax
 from .surfaces import Surface
 
-__all__ = ["LeastSquares", "SoftmaxRegression", "make_regression", "make_classification", "minibatches",
-           "StochasticRun", "run_stochastic"]
+__all__ = ["LeastSquares", "make_regression", "minibatches", "StochasticRun", "run_stochastic"]
 
 
 # --- argument checks: each names the argument it refuses ------------------------------------------
@@ -264,113 +260,6 @@ def make_regression(n: int, d: int, noise: float, rng: np.random.Generator, scal
     w_true = rng.standard_normal(d)
     y = X @ w_true + noise * rng.standard_normal(n)
     return LeastSquares(X, y)
-
-
-# --- softmax regression -------------------------------------------------------------------------------
-
-@dataclass(frozen=True, eq=False)
-class SoftmaxRegression:
-    r"""Multinomial logistic regression, :math:`f(W) = \frac1n \sum_i \operatorname{CE}(W^\top x_i, y_i)`.
-
-    ``W`` has shape ``(d, C)`` (or a batch ``(..., d, C)``); the per-sample gradient is
-    :math:`x_i (\operatorname{softmax}(W^\top x_i) - e_{y_i})^\top`. Convex, but without a closed-form
-    minimiser (and none at all when the classes are separable).
-    """
-
-    X: np.ndarray  # (n, d)
-    labels: np.ndarray  # (n,) integers in [0, C)
-    n_classes: int
-
-    def __post_init__(self):
-        X = np.asarray(self.X, dtype=float)
-        labels = np.asarray(self.labels)
-        if X.ndim != 2 or X.shape[0] == 0:
-            raise ValueError(f"X must be a non-empty (n, d) matrix, got shape {X.shape}")
-        if labels.shape != (X.shape[0],) or labels.dtype.kind not in "iu":
-            raise ValueError(f"labels must be {X.shape[0]} integers, got shape {labels.shape}, dtype {labels.dtype}")
-        C = _positive_int("n_classes", self.n_classes, minimum=2)
-        if labels.min() < 0 or labels.max() >= C:
-            raise ValueError(f"labels must lie in [0, {C})")
-        X.setflags(write=False)
-        labels = labels.astype(int)
-        labels.setflags(write=False)
-        object.__setattr__(self, "X", X)
-        object.__setattr__(self, "labels", labels)
-
-    @property
-    def n_samples(self) -> int:
-        return self.X.shape[0]
-
-    @property
-    def dim(self) -> int:
-        return self.X.shape[1]
-
-    @property
-    def param_shape(self) -> tuple[int, int]:
-        return (self.dim, self.n_classes)
-
-    def _parts(self, W, idx):
-        W = np.asarray(W, dtype=float)
-        if W.shape[-2:] != self.param_shape:
-            raise ValueError(f"W must end in shape {self.param_shape}, got shape {W.shape}")
-        if idx is None:
-            Xb, yb = self.X, self.labels
-        else:
-            idx = _indices(idx, self.n_samples)
-            Xb, yb = self.X[idx], self.labels[idx]
-        logits = np.einsum("...bd,...dc->...bc", Xb, W)  # (..., B, C)
-        return Xb, yb, logits
-
-    def loss(self, W, idx=None) -> np.ndarray:
-        """Mean cross-entropy over ``idx`` (all samples by default): shape ``W.shape[:-2]``."""
-        _, yb, logits = self._parts(W, idx)
-        logp = log_softmax(logits)
-        picked = np.take_along_axis(logp, np.broadcast_to(yb, logits.shape[:-1])[..., None], axis=-1)[..., 0]
-        return -np.mean(picked, axis=-1)
-
-    def batch_gradient(self, W, idx=None) -> np.ndarray:
-        """The mean gradient over ``idx`` (all samples by default), shaped like ``W``."""
-        return self._batch_gradient(W, idx)
-
-    def _batch_gradient(self, W, idx=None):
-        Xb, yb, logits = self._parts(W, idx)
-        delta = softmax(logits)
-        onehot = np.arange(self.n_classes) == np.asarray(yb)[..., None]
-        delta = delta - onehot
-        g = np.einsum("...bd,...bc->...dc", Xb, delta) / delta.shape[-2]
-        return np.broadcast_to(g, np.broadcast_shapes(g.shape, np.shape(W))).copy()
-
-    def gradient(self, W) -> np.ndarray:
-        """The full gradient, shaped like ``W``."""
-        return self.batch_gradient(W)
-
-    def accuracy(self, W, idx=None) -> np.ndarray:
-        """Fraction of samples whose largest logit is the true class."""
-        _, yb, logits = self._parts(W, idx)
-        return np.mean(np.argmax(logits, axis=-1) == yb, axis=-1)
-
-
-def make_classification(n: int, d: int, n_classes: int, rng: np.random.Generator,
-                        separation: float = 2.0) -> SoftmaxRegression:
-    """Gaussian blobs: class ``c`` has mean ``separation * m_c`` (``m_c`` random unit vectors), unit covariance.
-
-    Args:
-        n: number of samples (labels drawn uniformly from the classes).
-        d: number of features.
-        n_classes: number of classes (at least 2).
-        rng: the ``numpy.random.Generator`` that draws everything.
-        separation: distance scale between class means (large values: nearly separable).
-    """
-    n = _positive_int("n", n)
-    d = _positive_int("d", d)
-    n_classes = _positive_int("n_classes", n_classes, minimum=2)
-    separation = _non_negative("separation", separation)
-    rng = _generator(rng)
-    means = rng.standard_normal((n_classes, d))
-    means /= np.linalg.norm(means, axis=1, keepdims=True)
-    labels = rng.integers(n_classes, size=n)
-    X = separation * means[labels] + rng.standard_normal((n, d))
-    return SoftmaxRegression(X, labels, n_classes)
 
 
 # --- mini-batches -------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from optlib.data import LeastSquares, make_classification, make_regression, minibatches, run_stochastic
+from optlib.data import LeastSquares, make_regression, minibatches, run_stochastic
 from optlib.gradcheck import numerical_gradient
 
 
@@ -111,20 +111,6 @@ def test_surface_of_a_2d_problem():
         make_regression(n=30, d=3, noise=0.5, rng=np.random.default_rng(7)).surface()
 
 
-def test_softmax_regression_gradients():
-    problem = make_classification(n=40, d=3, n_classes=4, rng=np.random.default_rng(8))
-    W = np.random.default_rng(9).standard_normal((3, 4)) * 0.5
-    numeric = numerical_gradient(lambda v: float(problem.loss(v)), W)
-    np.testing.assert_allclose(problem.gradient(W), numeric, rtol=1e-5, atol=1e-8)
-    idx = np.array([1, 5, 5, 30])
-    numeric = numerical_gradient(lambda v: float(problem.loss(v, idx)), W)
-    np.testing.assert_allclose(problem.batch_gradient(W, idx), numeric, rtol=1e-5, atol=1e-8)
-    Ws = np.stack([W, 2 * W])
-    np.testing.assert_allclose(problem.batch_gradient(Ws, idx)[1], problem.batch_gradient(2 * W, idx))
-    assert 0.0 <= problem.accuracy(W) <= 1.0
-    assert problem.loss(np.zeros((3, 4))) == pytest.approx(np.log(4))
-
-
 # --- minibatches -------------------------------------------------------------------------------------
 
 def test_one_epoch_covers_every_sample_once():
@@ -206,15 +192,6 @@ def test_problem_refuses_bad_shapes_and_indices(problem):
         LeastSquares(np.zeros((4, 2)), np.zeros(3))
     with pytest.raises(ValueError, match="batch_size"):
         problem.gradient_variance(np.zeros(3), 51, replace=False)
-
-
-def test_docstring_examples_run():
-    import doctest
-
-    import optlib.data
-
-    result = doctest.testmod(optlib.data)
-    assert result.attempted >= 1 and result.failed == 0
 
 
 # --- run_stochastic ------------------------------------------------------------------------------------
