@@ -61,13 +61,12 @@ class Lion(Optimizer):
         return {"exp_avg": np.zeros_like(param)}   # m, the momentum
 
     def _update(self, param, grad, state, scratch):
-        lr, (beta1, beta2), wd = self.lr, self.betas, self.weight_decay
+        lr, (beta1, beta2) = self.lr, self.betas
         m, c, term = state["exp_avg"], scratch.work, scratch.term
         # g <- -g (maximize)
         g = self._effective_gradient(param, grad, scratch, 0.0, self.maximize)
-        if wd:
-            # theta <- (1 - lr lambda) theta   (decoupled weight decay)
-            param *= 1.0 - lr * wd
+        # theta <- (1 - lr lambda) theta   (decoupled weight decay)
+        self._decoupled_decay(param)
 
         # c_t = beta1 m_{t-1} + (1 - beta1) g_t
         np.multiply(m, beta1, out=c)

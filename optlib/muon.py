@@ -181,7 +181,7 @@ class Muon(Optimizer):
         return self.lr * math.sqrt(max(1.0, rows / cols))
 
     def _update(self, param, grad, state, scratch):
-        lr, mu, wd = self.lr, self.momentum, self.weight_decay
+        mu = self.momentum
         B, work = state["momentum_buffer"], scratch.work
         # g <- -g (maximize)
         g = self._effective_gradient(param, grad, scratch, 0.0, self.maximize)
@@ -198,9 +198,8 @@ class Muon(Optimizer):
             update = B
         # O_t = NS_k(B~_t)
         ortho = newton_schulz(update, self.ns_steps, self.ns_coefficients, self.eps, buffers=scratch.ns)
-        if wd:
-            # theta <- (1 - lr lambda) theta   (decoupled weight decay)
-            param *= 1.0 - lr * wd
+        # theta <- (1 - lr lambda) theta   (decoupled weight decay)
+        self._decoupled_decay(param)
         # theta_t = theta_{t-1} - lr' O_t
         ortho *= self.adjusted_lr(param.shape)
         param -= ortho

@@ -247,12 +247,16 @@ class Optimizer:
 
         ``g <- -g`` first if maximizing. Returns the gradient to use, as :meth:`_effective_gradient`.
         """
-        weight_decay = self.weight_decay
-        if self.decoupled_weight_decay and weight_decay:
+        if self.decoupled_weight_decay:
+            self._decoupled_decay(param)
+            return self._effective_gradient(param, grad, scratch, 0.0, self.maximize)
+        return self._effective_gradient(param, grad, scratch, self.weight_decay, self.maximize)
+
+    def _decoupled_decay(self, param) -> None:
+        """Decoupled weight decay (AdamW, Lion, Muon): ``theta <- (1 - lr * weight_decay) theta``, in place."""
+        if self.weight_decay:
             # theta <- (1 - lr lambda) theta
-            param *= 1.0 - self.lr * weight_decay
-            weight_decay = 0.0
-        return self._effective_gradient(param, grad, scratch, weight_decay, self.maximize)
+            param *= 1.0 - self.lr * self.weight_decay
 
     # --- the public interface ----------------------------------------------------------------
 
