@@ -170,9 +170,14 @@ class Explorer:
         unknown = set(params) - set(self.defaults)
         if unknown:
             raise ValueError(f"unknown explorer parameters {sorted(unknown)}; known: {sorted(self.defaults)}")
-        fig = Figure(figsize=self.figsize, dpi=self.dpi)
-        FigureCanvasAgg(fig)
+        fig = self._blank_figure(self.dpi)
         self.draw(fig, **{**self.defaults, **params})
+        return fig
+
+    def _blank_figure(self, dpi: int) -> Figure:
+        """An empty figure with an Agg canvas, outside pyplot (so nothing is shown twice)."""
+        fig = Figure(figsize=self.figsize, dpi=dpi)
+        FigureCanvasAgg(fig)
         return fig
 
     def redraw(self, fig: Figure, **params) -> None:
@@ -198,7 +203,8 @@ class Explorer:
         from IPython.display import display
 
         controls = {c.name: c.widget() for c in self.controls}
-        fig = self.figure()  # one figure for the widget's lifetime, redrawn in place
+        # One figure for the widget's lifetime, redrawn in place; interactive_output draws it first.
+        fig = self._blank_figure(self.dpi)
 
         def redraw(**params):
             self.redraw(fig, **params)
@@ -213,8 +219,7 @@ class Explorer:
         Self-contained (frames embedded as data URIs, no external URL); opens on the frame
         nearest the sweep control's default.
         """
-        fig = Figure(figsize=self.figsize, dpi=self.static_dpi)
-        FigureCanvasAgg(fig)
+        fig = self._blank_figure(self.static_dpi)
         values = self.sweep_values()
 
         def show_frame(i):
