@@ -28,8 +28,10 @@ book: $(STAMP)
 test: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
+# JupyterLab for readers, open on the first chapter, with live explorers. lab/ (on JUPYTER_CONFIG_PATH)
+# hides nbgrader's JupyterLab extensions, which are instructors' tools (see lab/README.md).
 lab: $(STAMP)
-	OPTLIB_EXPLORERS=live PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab chapters
+	OPTLIB_EXPLORERS=live JUPYTER_CONFIG_PATH="$(CURDIR)/lab$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --ServerApp.root_dir=chapters --LabApp.default_url=/lab/tree/01_loss_functions.ipynb
 
 clean:
 	rm -rf _build

@@ -1,0 +1,368 @@
+"""The chapters in JupyterLab, as a reader meets them after ``make lab``: a real JupyterLab in Chromium.
+
+The test starts JupyterLab with the ``lab`` recipe of the Makefile (read with ``make -n``, so it is
+the command a reader runs), on a free loopback port with a token, with its user settings, workspaces
+and runtime files in a temporary folder; it stops the server (and its kernels) at the end. The only
+settings added for the test: no browser is opened by the server, and notebooks are not windowed
+(``windowingMode: none``) so that every cell is in the page and its rendered text can be read.
+
+For every chapter of ``_toc.yml``: open it, run all cells (the explorers run LIVE: ``make lab`` sets
+``OPTLIB_EXPLORERS=live``), wait until the kernel is idle; then
+
+- no cell shows an error or anything on stderr;
+- no markdown cell's rendered text shows raw MyST (``:label:``, a line starting with a backtick fence
+  and a brace, ``{eq}``, ``{cite}``, ...), which is what JupyterLab shows without jupyterlab-myst;
+- labelled equations are typeset and numbered, admonitions, exercises and proofs are boxes;
+- the explorer's first slider, moved with the keyboard, changes the figure;
+- screenshots of the first screen and of the explorer go to ``_build/screenshots/lab/``.
+
+Also: JupyterLab and jupyterlab-myst load together without a compatibility warning, and nbgrader's
+JupyterLab extensions (instructors' tools) are not in the readers' JupyterLab.
+
+Browser: Debian's Chromium (``/usr/bin/chromium`` or ``$OPTLIB_CHROMIUM``) driven by Playwright; without
+it these tests skip, except under ``OPTLIB_REQUIRE_BROWSER=1`` (set by ``.ci/run``), where they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SCREENSHOTS = ROOT / "_build" / "screenshots" / "lab"
+CHROMIUM = Path(os.environ.get("OPTLIB_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+START_TIMEOUT = 120  # seconds for the server to answer
+RUN_TIMEOUT = 240  # seconds for one chapter's cells to run
+
+
+def toc_chapters() -> list[str]:
+    """The notebooks of ``_toc.yml`` in reading order, as paths relative to the root."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for key in ("parts", "chapters", "sections"):
+                walk(node.get(key, []))
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc)
+    return [f"{Path(name).with_suffix('')}.ipynb" for name in files
+            if (ROOT / f"{Path(name).with_suffix('')}.ipynb").exists()]
+
+
+CHAPTERS = toc_chapters()
+
+# Raw MyST as JupyterLab shows it without jupyterlab-myst (the markers of issue 14, plus the other
+# roles and directives the chapters use).
+RAW_MYST = {
+    ":label:": re.compile(r":label:"),
+    "```{ fence": re.compile(r"^\s*```+\s*\{", re.MULTILINE),
+    ":::{ fence": re.compile(r"^\s*:::+\s*\{", re.MULTILINE),
+    "{eq}": re.compile(r"\{eq\}"),
+    "{cite}": re.compile(r"\{cite(:[a-z]+)?\}"),
+    "{numref}": re.compile(r"\{numref\}"),
+    "{doc}": re.compile(r"\{doc\}"),
+    "{ref}": re.compile(r"\{ref\}"),
+    "{exercise}": re.compile(r"\{exercise"),
+    "{solution}": re.compile(r"\{solution"),
+    "{prf:": re.compile(r"\{prf:"),
+    "{math}": re.compile(r"\{math\}"),
+}
+
+
+def raw_myst(text: str) -> list[tuple[str, str]]:
+    """Every raw MyST marker in a text: (its kind, the text around it)."""
+    return [(kind, text[max(0, match.start() - 20):match.end() + 30])
+            for kind, pattern in RAW_MYST.items() for match in pattern.finditer(text)]
+
+
+def test_raw_myst_finds_the_markers_issue_14_lists():
+    """The detector itself: the markup JupyterLab shows without jupyterlab-myst is found, prose is not."""
+    raw = ("```{math}\n:label: eq-momentum-sum\nb_t = 1\n```\nby {eq}`eq-momentum-torch` and "
+           "{cite}`polyak1964some`, see {numref}`fig-x`\n```{exercise}\n```{prf:proof}\n:::{note}\n")
+    kinds = [kind for kind, _ in raw_myst(raw)]
+    assert sorted(kinds) == sorted([":label:", "```{ fence", "```{ fence", "```{ fence", "{eq}",
+                                    "{cite}", "{numref}", "{exercise}", "{prf:", "{math}", ":::{ fence"])
+    assert raw_myst("The momentum (5) of Polyak (1964) in Exercise 3; code `x = {1: 2}`.") == []
+
+
+# --- the server and the browser ------------------------------------------------------------------
+
+
+def make_lab_command() -> list[str]:
+    """The recipe of ``make lab`` as the shell would run it (``make -n``; the venv counts as installed)."""
+    result = subprocess.run(["make", "-n", "-o", ".venv/.installed", "lab"], cwd=ROOT, capture_output=True,
+                            text=True, check=True)
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, f"`make -n lab` should print one command, not:\n{result.stdout}"
+    return ["bash", "-c", lines[0] + ' "$@"', "make-lab"]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def browser_or_skip():
+    """Playwright's sync API, or a skip (a failure under OPTLIB_REQUIRE_BROWSER=1) when there is no browser."""
+    missing = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing = "Playwright's Python package is not installed (pip install -r requirements.txt)"
+    if missing is None and not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
+        missing = f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium; or set OPTLIB_CHROMIUM)"
+    if missing:
+        message = f"browser tests of JupyterLab need a browser: {missing}"
+        if os.environ.get("OPTLIB_REQUIRE_BROWSER") == "1":
+            pytest.fail(message + " [OPTLIB_REQUIRE_BROWSER=1]")
+        pytest.skip(message)
+    return sync_playwright
+
+
+class Lab:
+    """A running JupyterLab: its URL (with the token), log file and process."""
+
+    def __init__(self, url: str, token: str, log: Path, process: subprocess.Popen):
+        self.url, self.token, self.log, self.process = url, token, log, process
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, lab_report):
+    """JupyterLab started as ``make lab`` starts it, on a free loopback port with a token."""
+    browser_or_skip()
+    home = tmp_path_factory.mktemp("jupyterlab")
+    settings = home / "settings"
+    # Every cell in the page (no virtual scrolling), so the whole notebook's rendered text can be read.
+    tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))
+    # No "would you like news?" notification over the notebook.
+    notification = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notification.parent.mkdir(parents=True)
+    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    port, token = free_port(), secrets.token_hex(16)
+    env = {**os.environ,
+           "JUPYTER_CONFIG_DIR": str(home / "config"),  # not the user's ~/.jupyter
+           "JUPYTERLAB_SETTINGS_DIR": str(settings),
+           "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+           "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+           "IPYTHONDIR": str(home / "ipython"),
+           "MPLCONFIGDIR": str(home / "matplotlib")}
+    env.pop("OPTLIB_EXPLORERS", None)  # `make lab` sets it (live); pytest's conftest sets static
+    log = home / "jupyterlab.log"
+    command = make_lab_command() + ["--no-browser", *(["--allow-root"] if os.geteuid() == 0 else []), "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+                                    "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"]
+    start = time.perf_counter()
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"JupyterLab exited with status {process.returncode}:\n{log.read_text()[-3000:]}")
+            if time.perf_counter() - start > START_TIMEOUT:
+                pytest.fail(f"JupyterLab did not answer within {START_TIMEOUT} s:\n{log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}api/status?token={token}", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.5)
+        lab_report["server_start_seconds"] = round(time.perf_counter() - start, 1)
+        yield Lab(url, token, log, process)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def lab_report(request):
+    """Numbers for the closing note: _build/screenshots/lab/report.json and the terminal."""
+    report = {"chapters": {}}
+    start = time.perf_counter()
+    yield report
+    report["total_seconds"] = round(time.perf_counter() - start, 1)
+    try:
+        report["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        pass
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    terminal = request.config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        summary = {key: value for key, value in report.items() if key != "chapters"}
+        terminal.write_line(f"\njupyterlab: {json.dumps(summary)}")
+
+
+@pytest.fixture(scope="module")
+def browser(lab, tmp_path_factory):
+    sync_playwright = browser_or_skip()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM), headless=True,
+            args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900}, service_workers="block")
+        yield context
+        context.close()
+
+
+# --- one chapter ---------------------------------------------------------------------------------
+
+# The text of every markdown cell as rendered (its hidden editor is not in innerText).
+MARKDOWN_TEXT = """
+() => [...document.querySelectorAll('.jp-Notebook .jp-MarkdownCell')].map((cell, index) => ({
+  index, rendered: !!cell.querySelector('.jp-RenderedMarkdown, .myst'),
+  text: cell.querySelector('.jp-Cell-inputArea').innerText}))
+"""
+
+# Code cells' prompts: "[ ]" never run, "[*]" queued or running, "[12]" done.
+PROMPTS = """
+() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')].map(p => p.innerText.trim())
+"""
+
+# Outputs on stderr (tracebacks are stderr outputs in JupyterLab too), with their text.
+STDERR = """
+() => [...document.querySelectorAll('.jp-Notebook [data-mime-type="application/vnd.jupyter.stderr"]')]
+  .map(o => o.innerText.slice(0, 600))
+"""
+
+# What the book's MyST became: typeset and numbered equations, resolved references, boxes.
+STRUCTURE = """
+() => {
+  const md = document.querySelectorAll('.jp-Notebook .jp-MarkdownCell');
+  const q = s => [...document.querySelectorAll('.jp-Notebook .jp-MarkdownCell ' + s)];
+  return {
+    katex: q('.katex').length, katexErrors: q('.katex-error').map(e => e.title || e.innerText),
+    numbered: q('.katex-display, .math-display').length,
+    admonitions: q('aside.admonition, .admonition').length,
+    details: q('details').length, openDetails: q('details[open]').length,
+    citations: q('cite').map(c => c.innerText),
+  };
+}
+"""
+
+
+def wait_until_run(page, timeout: float) -> list[str]:
+    """Wait until no code cell is queued or running and the kernel is idle; return the prompts."""
+    deadline = time.monotonic() + timeout
+    page.wait_for_timeout(500)
+    while True:
+        prompts = page.evaluate(PROMPTS)
+        busy = any("*" in prompt for prompt in prompts)
+        status = page.locator(".jp-StatusBar-TextItem", has_text="Idle").count()
+        if not busy and status:
+            return prompts
+        if time.monotonic() > deadline:
+            pytest.fail(f"cells still running after {timeout} s: prompts {prompts}")
+        page.wait_for_timeout(250)
+
+
+def move_first_slider(page) -> tuple[str | None, list[str]]:
+    """Move the first explorer slider with the keyboard; the explorer's figure must change.
+
+    Returns the explorer's locator name for the screenshot and the problems found."""
+    explorer = page.locator(".jp-Notebook .jp-OutputArea-output:has(.widget-slider)").first
+    if explorer.count() == 0:
+        return None, ["no ipywidgets slider in the notebook (the live explorer did not display)"]
+    slider = explorer.locator(".widget-slider").first
+    handle = slider.locator("[role=slider]").first
+    figure = explorer.locator(".widget-output img, img").first
+    explorer.scroll_into_view_if_needed()
+    if figure.count() == 0:
+        return explorer, ["the explorer shows no figure"]
+    before_value = handle.get_attribute("aria-valuenow")
+    before_src, before_pixels = figure.get_attribute("src"), figure.screenshot()
+    handle.focus()
+    handle.press("End")
+    deadline = time.monotonic() + 30
+    while True:  # the kernel redraws the figure: wait for it
+        page.wait_for_timeout(250)
+        if figure.count() and (figure.get_attribute("src") != before_src or figure.screenshot() != before_pixels):
+            break
+        if time.monotonic() > deadline:
+            after = handle.get_attribute("aria-valuenow")
+            if after == before_value:
+                return explorer, [f"key End did not move the first slider (value {before_value})"]
+            return explorer, [f"moving the first slider ({before_value} -> {after}) did not change the figure"]
+    if handle.get_attribute("aria-valuenow") == before_value:
+        return explorer, ["the figure changed but the slider did not move"]
+    return explorer, []
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda path: Path(path).stem)
+def test_chapter_in_jupyterlab(chapter, lab, browser, lab_report):
+    name = Path(chapter).stem
+    start = time.perf_counter()
+    page = browser.new_page()
+    console_errors = []
+    page.on("pageerror", lambda error: console_errors.append(f"uncaught: {error}"))
+    try:
+        page.goto(f"{lab.url}lab/tree/{Path(chapter).name}?token={lab.token}")
+        page.wait_for_selector(".jp-Notebook .jp-MarkdownCell", timeout=60_000)
+        page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).first.click()
+        prompts = wait_until_run(page, RUN_TIMEOUT)
+        page.wait_for_timeout(500)  # widget views render after the kernel's messages
+
+        problems = []
+        not_run = [index for index, prompt in enumerate(prompts) if not re.search(r"\[\d+\]", prompt)]
+        if not_run:
+            problems.append(f"code cells {not_run} did not run (of {len(prompts)})")
+        problems += [f"stderr or error output: {text!r}" for text in page.evaluate(STDERR)]
+
+        # Every markdown cell rendered, and nothing of its MyST left as raw text.
+        raw = []
+        for cell in page.evaluate(MARKDOWN_TEXT):
+            if not cell["rendered"]:
+                problems.append(f"markdown cell {cell['index']} is not rendered")
+            raw += [f"markdown cell {cell['index']}: raw {kind}: {text!r}" for kind, text in raw_myst(cell["text"])]
+        problems += raw
+        structure = page.evaluate(STRUCTURE)
+        problems += [f"math error: {text!r}" for text in structure["katexErrors"]]
+
+        explorer, slider_problems = move_first_slider(page)
+        problems += slider_problems
+        if explorer is not None:
+            explorer.screenshot(path=str(SCREENSHOTS / f"{name}--explorer.png"))
+        page.locator(".jp-Notebook .jp-Cell").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+        problems += [f"JavaScript error: {text}" for text in console_errors]
+    finally:
+        page.close()
+    lab_report["chapters"][name] = {"seconds": round(time.perf_counter() - start, 1), "raw_myst": len(raw),
+                                    "code_cells": len(prompts), **{k: structure[k] for k in structure
+                                                                   if k != "katexErrors"}}
+    assert not problems, f"{chapter} in JupyterLab:\n  " + "\n  ".join(problems)
