@@ -168,14 +168,7 @@ def lab(tmp_path_factory, lab_report):
     notification.parent.mkdir(parents=True)
     notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ,
-           "JUPYTER_CONFIG_DIR": str(home / "config"),  # not the user's ~/.jupyter
-           "JUPYTERLAB_SETTINGS_DIR": str(settings),
-           "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
-           "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-           "IPYTHONDIR": str(home / "ipython"),
-           "MPLCONFIGDIR": str(home / "matplotlib")}
-    env.pop("OPTLIB_EXPLORERS", None)  # `make lab` sets it (live); pytest's conftest sets static
+    env = lab_environment(home)
     log = home / "jupyterlab.log"
     command = make_lab_command() + ["--no-browser", *(["--allow-root"] if os.geteuid() == 0 else []), "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
                                     "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"]
@@ -238,31 +231,107 @@ def browser(lab, tmp_path_factory):
         context.close()
 
 
+# --- the readers' JupyterLab: which extensions, and do they fit -----------------------------------
+
+
+def lab_environment(home: Path) -> dict[str, str]:
+    """The environment `make lab` gives JupyterLab, with the user's own Jupyter folders moved to `home`."""
+    env = {**os.environ,
+           "JUPYTER_CONFIG_DIR": str(home / "config"),  # not the user's ~/.jupyter
+           "JUPYTER_CONFIG_PATH": str(ROOT / "lab"),  # as the Makefile sets it
+           "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+           "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+           "IPYTHONDIR": str(home / "ipython"),
+           "MPLCONFIGDIR": str(home / "matplotlib")}
+    env.pop("OPTLIB_EXPLORERS", None)  # `make lab` sets it (live); pytest's conftest sets static
+    return env
+
+
+def test_make_lab_puts_the_readers_settings_on_the_config_path():
+    command = make_lab_command()[2]
+    assert 'JUPYTER_CONFIG_PATH="' + str(ROOT / "lab") in command
+    assert "OPTLIB_EXPLORERS=live" in command
+
+
+def test_labextensions_load_together_and_nbgrader_is_hidden(tmp_path):
+    """`jupyter labextension list` in the readers' set-up: no incompatible extension, jupyterlab-myst
+    and the widgets enabled, nbgrader's extension disabled (instructors run it outside `make lab`)."""
+    result = subprocess.run([str(BIN / "jupyter"), "labextension", "list"], cwd=ROOT, capture_output=True,
+                            text=True, env=lab_environment(tmp_path), timeout=120)
+    listing = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
+    assert result.returncode == 0, listing
+    assert "not compatible" not in listing and " X" not in listing, listing
+    lines = {line.split()[0]: line for line in listing.splitlines() if re.match(r"\s+\S+ v\d", line)}
+    for name in ("jupyterlab-myst", "@jupyter-widgets/jupyterlab-manager"):
+        assert name in lines and "enabled" in lines[name] and "OK" in lines[name], listing
+    assert "disabled" in lines["@jupyter/nbgrader"], listing
+
+
+def shared_requirements(extension: Path) -> dict[str, str]:
+    """The shared JupyterLab/Lumino packages an extension's built code asks for, as 'major.minor.patch'
+    lower bounds of caret ranges, read from its webpack chunks (the versions it was built against)."""
+    found = {}
+    patterns = [r'"(@(?:jupyterlab|lumino|jupyter)/[\w-]+)",\s*(?:!0|!1|true|false),\s*\[1,\s*(\d+),\s*(\d+),\s*(\d+)\]',
+                r'shareKey:"(@(?:jupyterlab|lumino|jupyter)/[\w-]+)",import:null,requiredVersion:"\^(\d+)\.(\d+)\.(\d+)"']
+    for chunk in (extension / "static").glob("*.js"):
+        text = chunk.read_text(errors="replace")
+        for pattern in patterns:
+            for name, *version in re.findall(pattern, text):
+                found[name] = max(found.get(name, "0.0.0"), ".".join(version),
+                                  key=lambda v: tuple(map(int, v.split("."))))
+    return found
+
+
+def test_readers_extensions_were_built_for_this_jupyterlab():
+    """No enabled extension asks for a newer JupyterLab package than this JupyterLab provides: such an
+    extension logs "Unsatisfied version" in the browser (the warning an unpinned ipywidgets gave)."""
+    share = Path(sys.prefix) / "share" / "jupyter"
+    provided = json.loads((share / "lab" / "static" / "package.json").read_text())["resolutions"]
+    disabled = json.loads((ROOT / "lab" / "labconfig" / "page_config.json").read_text())["disabledExtensions"]
+    too_new, checked = [], 0
+    for package in sorted((share / "labextensions").glob("**/package.json")):
+        name = json.loads(package.read_text())["name"]
+        if disabled.get(name) or not (package.parent / "static").is_dir():
+            continue
+        for dependency, wanted in shared_requirements(package.parent).items():
+            have = re.sub(r"^[~^]", "", provided.get(dependency, "")).split("-")[0]
+            if not have:
+                continue
+            checked += 1
+            want = tuple(map(int, wanted.split(".")))
+            got = tuple(map(int, have.split(".")))
+            if got[0] != want[0] or got < want:
+                too_new.append(f"{name} wants {dependency} ^{wanted}, JupyterLab has {have}")
+    assert checked > 5, "found no shared-package requirement to check: has the build format changed?"
+    assert not too_new, "\n".join(too_new)
+
+
 # --- one chapter ---------------------------------------------------------------------------------
 
 # The text of every markdown cell as rendered (its hidden editor is not in innerText).
 MARKDOWN_TEXT = """
-() => [...document.querySelectorAll('.jp-Notebook .jp-MarkdownCell')].map((cell, index) => ({
+() => [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-MarkdownCell')].map((cell, index) => ({
   index, rendered: !!cell.querySelector('.jp-RenderedMarkdown, .myst'),
   text: cell.querySelector('.jp-Cell-inputArea').innerText}))
 """
 
 # Code cells' prompts: "[ ]" never run, "[*]" queued or running, "[12]" done.
 PROMPTS = """
-() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')].map(p => p.innerText.trim())
+() => [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-CodeCell .jp-InputPrompt')].map(p => p.innerText.trim())
 """
 
 # Outputs on stderr (tracebacks are stderr outputs in JupyterLab too), with their text.
 STDERR = """
-() => [...document.querySelectorAll('.jp-Notebook [data-mime-type="application/vnd.jupyter.stderr"]')]
+() => [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook [data-mime-type="application/vnd.jupyter.stderr"]')]
   .map(o => o.innerText.slice(0, 600))
 """
 
 # What the book's MyST became: typeset and numbered equations, resolved references, boxes.
 STRUCTURE = """
 () => {
-  const md = document.querySelectorAll('.jp-Notebook .jp-MarkdownCell');
-  const q = s => [...document.querySelectorAll('.jp-Notebook .jp-MarkdownCell ' + s)];
+  const md = document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-MarkdownCell');
+  const q = s => [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-MarkdownCell ' + s)];
   return {
     katex: q('.katex').length, katexErrors: q('.katex-error').map(e => e.title || e.innerText),
     numbered: q('.katex-display, .math-display').length,
@@ -329,11 +398,13 @@ def test_chapter_in_jupyterlab(chapter, lab, browser, lab_report):
     console_errors = []
     page.on("pageerror", lambda error: console_errors.append(f"uncaught: {error}"))
     try:
-        page.goto(f"{lab.url}lab/tree/{Path(chapter).name}?token={lab.token}")
+        # ?reset: a fresh workspace, so this chapter is the only notebook open.
+        page.goto(f"{lab.url}lab/tree/{Path(chapter).name}?reset&token={lab.token}")
         page.wait_for_selector(".jp-Notebook .jp-MarkdownCell", timeout=60_000)
         page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).first.click()
+        assert page.locator(".jp-NotebookPanel").count() == 1, "another notebook is open too"
         prompts = wait_until_run(page, RUN_TIMEOUT)
         page.wait_for_timeout(500)  # widget views render after the kernel's messages
 
@@ -366,3 +437,25 @@ def test_chapter_in_jupyterlab(chapter, lab, browser, lab_report):
                                     "code_cells": len(prompts), **{k: structure[k] for k in structure
                                                                    if k != "katexErrors"}}
     assert not problems, f"{chapter} in JupyterLab:\n  " + "\n  ".join(problems)
+
+
+def test_make_lab_opens_on_the_first_chapter_without_instructors_tools(lab, browser):
+    """The page `make lab` opens (its default URL) shows the first chapter of _toc.yml, rendered by
+    jupyterlab-myst, and no nbgrader menu or panel."""
+    page = browser.new_page()
+    try:
+        page.goto(f"{lab.url}?reset&token={lab.token}")
+        page.wait_for_selector(".jp-NotebookPanel .jp-MarkdownCell .myst", timeout=60_000)
+        page.wait_for_timeout(1000)
+        tabs = page.locator(".jp-mod-current .lm-TabBar-tabLabel, .lm-DockPanel-tabBar .lm-mod-current "
+                            ".lm-TabBar-tabLabel").all_inner_texts()
+        menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+        panels = page.locator(".lm-TabBar-tab").evaluate_all("tabs => tabs.map(t => t.title || t.innerText)")
+        page.screenshot(path=str(SCREENSHOTS / "opening.png"))
+    finally:
+        page.close()
+    first = Path(CHAPTERS[0]).name
+    assert page.url.split("?")[0].endswith(f"/lab/tree/{first}"), page.url
+    assert first in tabs, f"the current tab is {tabs}, not {first}"
+    assert "Run" in menus and not [menu for menu in menus if "grader" in menu.lower()], menus
+    assert not [panel for panel in panels if re.search(r"assignment|grader|course", panel, re.I)], panels
