@@ -343,6 +343,18 @@ STRUCTURE = """
 """
 
 
+def shutdown_kernels(lab: Lab) -> None:
+    """Shut down every kernel of the server (one chapter's kernel must not slow the next)."""
+    def call(method: str, path: str):
+        request = urllib.request.Request(f"{lab.url}{path}", method=method,
+                                         headers={"Authorization": f"token {lab.token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+    for session in call("GET", "api/sessions"):
+        call("DELETE", f"api/sessions/{session['id']}")
+
+
 def wait_until_run(page, timeout: float) -> list[str]:
     """Wait until no code cell is queued or running and the kernel is idle; return the prompts."""
     deadline = time.monotonic() + timeout
@@ -433,6 +445,7 @@ def test_chapter_in_jupyterlab(chapter, lab, browser, lab_report):
         problems += [f"JavaScript error: {text}" for text in console_errors]
     finally:
         page.close()
+        shutdown_kernels(lab)
     lab_report["chapters"][name] = {"seconds": round(time.perf_counter() - start, 1), "raw_myst": len(raw),
                                     "code_cells": len(prompts), **{k: structure[k] for k in structure
                                                                    if k != "katexErrors"}}
