@@ -238,7 +238,8 @@ def lab_environment(home: Path) -> dict[str, str]:
     """The environment `make lab` gives JupyterLab, with the user's own Jupyter folders moved to `home`."""
     env = {**os.environ,
            "JUPYTER_CONFIG_DIR": str(home / "config"),  # not the user's ~/.jupyter
-           "JUPYTER_CONFIG_PATH": str(ROOT / "lab"),  # as the Makefile sets it
+           "JUPYTER_CONFIG_PATH": str(ROOT / "lab"),  # as the Makefile sets them
+           "JUPYTER_PATH": str(ROOT / "lab"),
            "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
            "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
@@ -251,6 +252,7 @@ def lab_environment(home: Path) -> dict[str, str]:
 def test_make_lab_puts_the_readers_settings_on_the_config_path():
     command = make_lab_command()[2]
     assert 'JUPYTER_CONFIG_PATH="' + str(ROOT / "lab") in command
+    assert 'JUPYTER_PATH="' + str(ROOT / "lab") in command
     assert "OPTLIB_EXPLORERS=live" in command
 
 
@@ -263,7 +265,7 @@ def test_labextensions_load_together_and_nbgrader_is_hidden(tmp_path):
     assert result.returncode == 0, listing
     assert "not compatible" not in listing and " X" not in listing, listing
     lines = {line.split()[0]: line for line in listing.splitlines() if re.match(r"\s+\S+ v\d", line)}
-    for name in ("jupyterlab-myst", "@jupyter-widgets/jupyterlab-manager"):
+    for name in ("jupyterlab-myst", "@jupyter-widgets/jupyterlab-manager", "optlib-citations"):
         assert name in lines and "enabled" in lines[name] and "OK" in lines[name], listing
     assert "disabled" in lines["@jupyter/nbgrader"], listing
 
@@ -337,7 +339,6 @@ STRUCTURE = """
     numbered: q('.katex-display, .math-display').length,
     admonitions: q('aside.admonition, .admonition').length,
     details: q('details').length, openDetails: q('details[open]').length,
-    citations: q('cite').map(c => c.innerText),
   };
 }
 """
@@ -353,6 +354,58 @@ def shutdown_kernels(lab: Lab) -> None:
 
     for session in call("GET", "api/sessions"):
         call("DELETE", f"api/sessions/{session['id']}")
+
+
+# Citations: jupyterlab-myst leaves each key in a <span title="Citation Not Found">; the optlib-citations
+# extension (lab/labextensions) marks it with its author-year label, shown instead of the key.
+CITATIONS = """
+() => ({
+  unresolved: [...document.querySelectorAll('.jp-NotebookPanel span[title="Citation Not Found"]')]
+    .map(span => span.textContent.trim()),
+  shown: [...document.querySelectorAll('.jp-NotebookPanel span[data-optlib-cite]')].map(span => ({
+    key: span.textContent.trim(), label: getComputedStyle(span, '::after').content, reference: span.title,
+    keyHidden: parseFloat(getComputedStyle(span).fontSize) === 0,
+    icons: [...span.querySelectorAll('svg')].filter(svg => getComputedStyle(svg).display !== 'none').length})),
+})
+"""
+
+
+def bibliography() -> dict[str, tuple[str, str]]:
+    """key -> (first author's last name, year) from references.bib."""
+    entries = {}
+    for entry in re.split(r"\n(?=@)", (ROOT / "references.bib").read_text()):
+        key = re.match(r"\s*@\w+\s*\{\s*([^,\s]+)", entry)
+        author = re.search(r"\bauthor\s*=\s*\{([^,}]+)", entry)
+        year = re.search(r"\byear\s*=\s*\{?(\d{4})", entry)
+        if key and author and year:
+            entries[key.group(1)] = (author.group(1).strip(), year.group(1))
+    return entries
+
+
+def cited_keys(chapter: str) -> set[str]:
+    notebook = json.loads((ROOT / chapter).read_text())
+    text = "\n".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "markdown")
+    return {key.strip() for keys in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", text) for key in keys.split(",")}
+
+
+def citation_problems(found: dict, chapter: str) -> list[str]:
+    """Every key the chapter cites is shown as 'Author(s), year' (not its key, no warning icon)."""
+    problems = [f"citation {key!r} shown as a bare key (not in references.bib?)" for key in found["unresolved"]]
+    bib = bibliography()
+    shown = {item["key"]: item for item in found["shown"]}
+    for key in sorted(cited_keys(chapter)):
+        if key not in shown:
+            if key not in found["unresolved"]:
+                problems.append(f"citation {key!r} is not in the rendered notebook")
+            continue
+        item, (author, year) = shown[key], bib.get(key, ("?", "?"))
+        if not (item["label"].startswith(f'"{author}') and item["label"].endswith(f', {year}"')):
+            problems.append(f"citation {key!r} reads {item['label']}, not '{author}..., {year}'")
+        if not item["keyHidden"] or item["icons"]:
+            problems.append(f"citation {key!r}: its key or warning icon is still shown")
+        if year not in item["reference"] or author not in item["reference"]:
+            problems.append(f"citation {key!r}: tooltip {item['reference']!r} is not its reference")
+    return problems
 
 
 def wait_until_run(page, timeout: float) -> list[str]:
@@ -411,7 +464,7 @@ def test_chapter_in_jupyterlab(chapter, lab, browser, lab_report):
     page.on("pageerror", lambda error: console_errors.append(f"uncaught: {error}"))
     try:
         # ?reset: a fresh workspace, so this chapter is the only notebook open.
-        page.goto(f"{lab.url}lab/tree/{Path(chapter).name}?reset&token={lab.token}")
+        page.goto(f"{lab.url}lab/tree/{chapter}?reset&token={lab.token}")
         page.wait_for_selector(".jp-Notebook .jp-MarkdownCell", timeout=60_000)
         page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
@@ -435,6 +488,8 @@ def test_chapter_in_jupyterlab(chapter, lab, browser, lab_report):
         problems += raw
         structure = page.evaluate(STRUCTURE)
         problems += [f"math error: {text!r}" for text in structure["katexErrors"]]
+        citations = page.evaluate(CITATIONS)
+        problems += citation_problems(citations, chapter)
 
         explorer, slider_problems = move_first_slider(page)
         problems += slider_problems
@@ -447,8 +502,8 @@ def test_chapter_in_jupyterlab(chapter, lab, browser, lab_report):
         page.close()
         shutdown_kernels(lab)
     lab_report["chapters"][name] = {"seconds": round(time.perf_counter() - start, 1), "raw_myst": len(raw),
-                                    "code_cells": len(prompts), **{k: structure[k] for k in structure
-                                                                   if k != "katexErrors"}}
+                                    "code_cells": len(prompts), "citations": len(citations["shown"]),
+                                    **{k: structure[k] for k in structure if k != "katexErrors"}}
     assert not problems, f"{chapter} in JupyterLab:\n  " + "\n  ".join(problems)
 
 
@@ -467,8 +522,8 @@ def test_make_lab_opens_on_the_first_chapter_without_instructors_tools(lab, brow
         page.screenshot(path=str(SCREENSHOTS / "opening.png"))
     finally:
         page.close()
-    first = Path(CHAPTERS[0]).name
+    first = CHAPTERS[0]
     assert page.url.split("?")[0].endswith(f"/lab/tree/{first}"), page.url
-    assert first in tabs, f"the current tab is {tabs}, not {first}"
+    assert Path(first).name in tabs, f"the current tab is {tabs}, not {first}"
     assert "Run" in menus and not [menu for menu in menus if "grader" in menu.lower()], menus
     assert not [panel for panel in panels if re.search(r"assignment|grader|course", panel, re.I)], panels
