@@ -366,6 +366,16 @@ CITATIONS = """
     key: span.textContent.trim(), label: getComputedStyle(span, '::after').content, reference: span.title,
     keyHidden: parseFloat(getComputedStyle(span).fontSize) === 0,
     icons: [...span.querySelectorAll('svg')].filter(svg => getComputedStyle(svg).display !== 'none').length})),
+  // Each group as displayed: "(" label "; " label ")" from the stylesheet's generated content.
+  groups: [...document.querySelectorAll('.jp-NotebookPanel .cite-group')].map(group => {
+    const content = (element, pseudo) => {
+      const value = getComputedStyle(element, pseudo).content;
+      return value === 'none' || value === 'normal' ? '' : JSON.parse(value);
+    };
+    const spans = [...group.querySelectorAll('span[data-optlib-cite]')];
+    return content(group, '::before') + spans.map(span => content(span, '::before') + content(span, '::after')).join('')
+      + content(group, '::after');
+  }),
 })
 """
 
@@ -392,6 +402,8 @@ def citation_problems(found: dict, chapter: str) -> list[str]:
     """Every key the chapter cites is shown as 'Author(s), year' (not its key, no warning icon)."""
     problems = [f"citation {key!r} shown as a bare key (not in references.bib?)" for key in found["unresolved"]]
     bib = bibliography()
+    problems += [f"citation group reads {group!r}" for group in found["groups"]
+                 if not re.fullmatch(r"\((?:[^;()]+, \d{4}; )*[^;()]+, \d{4}\)", group)]
     shown = {item["key"]: item for item in found["shown"]}
     for key in sorted(cited_keys(chapter)):
         if key not in shown:

@@ -4,7 +4,8 @@
 // <span title="Citation Not Found">, because it reads no bibliography. This plugin reads the book's
 // references.bib (`make lab` serves the book's folder: files/references.bib) and marks each such span
 // with the author-year label ("Polyak, 1964") and the full reference as its tooltip; a stylesheet
-// shows the label in place of the key and icon. It only adds attributes: jupyterlab-myst's React
+// shows the label in place of the key and icon, a group as "(Robbins and Monro, 1951; Bottou et al., 2018)"
+// as the website's author_year style does. It only adds attributes: jupyterlab-myst's React
 // rendering is left intact.
 //
 // The file is a module-federation container in the form JupyterLab's loader expects:
@@ -79,10 +80,15 @@
     return entries;
   }
 
+  // !important: jupyterlab-myst's own stylesheet puts separators in a cite group's ::after.
   const STYLE = `
 span[${MARK}] { color: inherit !important; font-size: 0 !important; }
 span[${MARK}] > svg { display: none !important; }
-span[${MARK}]::after { content: attr(${MARK}); font-size: var(--jp-content-font-size1, 14px); }
+span[${MARK}]::after { content: attr(${MARK}) !important; font-size: var(--jp-content-font-size1, 14px); }
+span[${MARK}]::before { content: none !important; }
+span[${MARK}] + span[${MARK}]::before { content: '; ' !important; font-size: var(--jp-content-font-size1, 14px); }
+.cite-group:has(> span[${MARK}])::before { content: '(' !important; }
+.cite-group:has(> span[${MARK}])::after { content: ')' !important; }
 `;
 
   function mark(bibliography, root) {
