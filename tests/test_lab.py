@@ -112,9 +112,11 @@ def test_raw_myst_finds_the_markers_issue_14_lists():
 
 
 def make_lab_command() -> list[str]:
-    """The recipe of ``make lab`` as the shell would run it (``make -n``; the venv counts as installed)."""
-    result = subprocess.run(["make", "-n", "-o", ".venv/.installed", "lab"], cwd=ROOT, capture_output=True,
-                            text=True, check=True)
+    """The recipe of ``make lab`` as the shell would run it (``make -n``), with the venv running pytest
+    (which counts as installed)."""
+    venv = os.path.relpath(sys.prefix, ROOT)
+    result = subprocess.run(["make", "-n", "-o", f"{venv}/.installed", "lab", f"VENV={venv}"], cwd=ROOT,
+                            capture_output=True, text=True, check=True)
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert len(lines) == 1, f"`make -n lab` should print one command, not:\n{result.stdout}"
     return ["bash", "-c", lines[0] + ' "$@"', "make-lab"]
@@ -170,7 +172,9 @@ def lab(tmp_path_factory, lab_report):
     port, token = free_port(), secrets.token_hex(16)
     env = lab_environment(home)
     log = home / "jupyterlab.log"
-    command = make_lab_command() + ["--no-browser", *(["--allow-root"] if os.geteuid() == 0 else []), "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+    # Added for the test: no browser, a fixed loopback port, a token (and root, in CI's container).
+    root = ["--allow-root"] if os.geteuid() == 0 else []
+    command = make_lab_command() + ["--no-browser", *root, "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
                                     "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"]
     start = time.perf_counter()
     with log.open("w") as out:
@@ -274,8 +278,9 @@ def shared_requirements(extension: Path) -> dict[str, str]:
     """The shared JupyterLab/Lumino packages an extension's built code asks for, as 'major.minor.patch'
     lower bounds of caret ranges, read from its webpack chunks (the versions it was built against)."""
     found = {}
-    patterns = [r'"(@(?:jupyterlab|lumino|jupyter)/[\w-]+)",\s*(?:!0|!1|true|false),\s*\[1,\s*(\d+),\s*(\d+),\s*(\d+)\]',
-                r'shareKey:"(@(?:jupyterlab|lumino|jupyter)/[\w-]+)",import:null,requiredVersion:"\^(\d+)\.(\d+)\.(\d+)"']
+    package = r"(@(?:jupyterlab|lumino|jupyter)/[\w-]+)"
+    patterns = [package.join(['"', r'",\s*(?:!0|!1|true|false),\s*\[1,\s*(\d+),\s*(\d+),\s*(\d+)\]']),
+                package.join(['shareKey:"', r'",import:null,requiredVersion:"\^(\d+)\.(\d+)\.(\d+)"'])]
     for chunk in (extension / "static").glob("*.js"):
         text = chunk.read_text(errors="replace")
         for pattern in patterns:
@@ -320,7 +325,8 @@ MARKDOWN_TEXT = """
 
 # Code cells' prompts: "[ ]" never run, "[*]" queued or running, "[12]" done.
 PROMPTS = """
-() => [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-CodeCell .jp-InputPrompt')].map(p => p.innerText.trim())
+() => [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-CodeCell .jp-InputPrompt')]
+  .map(prompt => prompt.innerText.trim())
 """
 
 # Outputs on stderr (tracebacks are stderr outputs in JupyterLab too), with their text.
@@ -435,6 +441,12 @@ def wait_until_run(page, timeout: float) -> list[str]:
         page.wait_for_timeout(250)
 
 
+try:
+    from playwright.sync_api import Error as PlaywrightError
+except ImportError:  # the browser tests then skip or fail in browser_or_skip()
+    PlaywrightError = Exception
+
+
 def move_first_slider(page) -> tuple[str | None, list[str]]:
     """Move the first explorer slider with the keyboard; the explorer's figure must change.
 
@@ -444,7 +456,10 @@ def move_first_slider(page) -> tuple[str | None, list[str]]:
         return None, ["no ipywidgets slider in the notebook (the live explorer did not display)"]
     slider = explorer.locator(".widget-slider").first
     handle = slider.locator("[role=slider]").first
-    figure = explorer.locator(".widget-output img, img").first
+    # The figure: a PNG in an ipywidgets Output or Image widget (or, if drawn otherwise, the Output itself).
+    figure = explorer.locator(".widget-output img, img.widget-image").first
+    if figure.count() == 0:
+        figure = explorer.locator(".widget-output").first
     explorer.scroll_into_view_if_needed()
     if figure.count() == 0:
         return explorer, ["the explorer shows no figure"]
@@ -453,10 +468,14 @@ def move_first_slider(page) -> tuple[str | None, list[str]]:
     handle.focus()
     handle.press("End")
     deadline = time.monotonic() + 30
-    while True:  # the kernel redraws the figure: wait for it
+    while True:  # the kernel redraws the figure (the Output widget replaces its image): wait for it
         page.wait_for_timeout(250)
-        if figure.count() and (figure.get_attribute("src") != before_src or figure.screenshot() != before_pixels):
-            break
+        try:
+            if figure.count() and (figure.get_attribute("src", timeout=1000) != before_src
+                                   or figure.screenshot(timeout=2000) != before_pixels):
+                break
+        except PlaywrightError:
+            pass  # the old image was removed before the new one came: look again
         if time.monotonic() > deadline:
             after = handle.get_attribute("aria-valuenow")
             if after == before_value:
@@ -492,11 +511,13 @@ def test_chapter_in_jupyterlab(chapter, lab, browser, lab_report):
         problems += [f"stderr or error output: {text!r}" for text in page.evaluate(STDERR)]
 
         # Every markdown cell rendered, and nothing of its MyST left as raw text.
-        raw = []
+        raw, raw_kinds = [], {}
         for cell in page.evaluate(MARKDOWN_TEXT):
             if not cell["rendered"]:
                 problems.append(f"markdown cell {cell['index']} is not rendered")
-            raw += [f"markdown cell {cell['index']}: raw {kind}: {text!r}" for kind, text in raw_myst(cell["text"])]
+            for kind, text in raw_myst(cell["text"]):
+                raw.append(f"markdown cell {cell['index']}: raw {kind}: {text!r}")
+                raw_kinds[kind] = raw_kinds.get(kind, 0) + 1
         problems += raw
         structure = page.evaluate(STRUCTURE)
         problems += [f"math error: {text!r}" for text in structure["katexErrors"]]
@@ -513,7 +534,7 @@ def test_chapter_in_jupyterlab(chapter, lab, browser, lab_report):
     finally:
         page.close()
         shutdown_kernels(lab)
-    lab_report["chapters"][name] = {"seconds": round(time.perf_counter() - start, 1), "raw_myst": len(raw),
+    lab_report["chapters"][name] = {"seconds": round(time.perf_counter() - start, 1), "raw_myst": len(raw), "raw_myst_kinds": raw_kinds,
                                     "code_cells": len(prompts), "citations": len(citations["shown"]),
                                     **{k: structure[k] for k in structure if k != "katexErrors"}}
     assert not problems, f"{chapter} in JupyterLab:\n  " + "\n  ".join(problems)
