@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import secrets
 import shlex
 import signal
@@ -208,9 +209,13 @@ def lab(tmp_path_factory, lab_report):
 def lab_report(request):
     """Numbers for the closing note: _build/screenshots/lab/report.json and the terminal."""
     report = {"chapters": {}}
-    start = time.perf_counter()
+    start, children = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     yield report
     report["total_seconds"] = round(time.perf_counter() - start, 1)
+    # CPU time of the finished child processes (JupyterLab with its kernels, Chromium, `make -n`): what
+    # the tests cost on an idle machine, whatever else shares the CPU meanwhile.
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    report["children_cpu_seconds"] = round(used.ru_utime + used.ru_stime - children.ru_utime - children.ru_stime, 1)
     try:
         report["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     except OSError:
@@ -335,19 +340,66 @@ STDERR = """
   .map(o => o.innerText.slice(0, 600))
 """
 
-# What the book's MyST became: typeset and numbered equations, resolved references, boxes.
+# What the book's MyST became: typeset math, numbered labelled equations, links for {eq}, boxes.
 STRUCTURE = """
-() => {
-  const md = document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-MarkdownCell');
-  const q = s => [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-MarkdownCell ' + s)];
+labels => {
+  const panel = document.querySelector('.jp-NotebookPanel');
+  const q = s => [...panel.querySelectorAll('.jp-MarkdownCell ' + s)];
+  const number = label => {
+    const element = panel.querySelector(`.jp-MarkdownCell [id="${label}"]`);
+    const found = element && /\\((\\d+)\\)\\s*$/.exec(element.textContent);
+    return found ? Number(found[1]) : null;
+  };
+  const link = label => q(`a.hover-link[href="#${label}"]`).map(a => a.textContent.trim());  // also in closed solutions
   return {
     katex: q('.katex').length, katexErrors: q('.katex-error').map(e => e.title || e.innerText),
-    numbered: q('.katex-display, .math-display').length,
-    admonitions: q('aside.admonition, .admonition').length,
-    details: q('details').length, openDetails: q('details[open]').length,
+    displayMath: q('.katex-display').length,
+    equationNumbers: Object.fromEntries(labels.map(label => [label, number(label)])),
+    equationLinks: Object.fromEntries(labels.map(label => [label, link(label)])),
+    admonitions: q('aside.myst-admonition').length, exercises: q('aside.myst-exercise').length,
+    solutions: q('details.myst-exercise').length, openSolutions: q('details.myst-exercise[open]').length,
+    proofs: q('aside.myst-proof').length,
   };
 }
 """
+
+ADMONITIONS = ("admonition", "note", "tip", "hint", "important", "warning", "caution", "attention", "danger",
+               "error", "seealso")
+
+
+def myst_source(chapter: str) -> dict:
+    """What the chapter's markdown asks for: labelled equations, {eq} references, directive counts."""
+    notebook = json.loads((ROOT / chapter).read_text())
+    text = "\n".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "markdown")
+    fence = r"^\s*(?:```+|:::+)\s*\{%s\}"
+    math_blocks = re.findall(r"^\s*(```+|:::+)\s*\{math\}(.*?)^\s*\1\s*$", text, re.MULTILINE | re.DOTALL)
+    labels = [label for _, body in math_blocks for label in re.findall(r"^:label:\s*(\S+)", body, re.MULTILINE)]
+    labels += re.findall(r"\$\$\s*\((\S+?)\)", text)
+    def count(name):
+        return len(re.findall(fence % name, text, re.MULTILINE))
+
+    return {"labels": labels, "eq_refs": sorted(set(re.findall(r"\{eq\}`([^`]+)`", text))),
+            "admonitions": sum(count(name) for name in ADMONITIONS), "exercises": count("exercise"),
+            "solutions": count(r"solution(?:-start)?"), "proofs": count(r"prf:\w+")}
+
+
+def structure_problems(found: dict, source: dict) -> list[str]:
+    problems = [f"math error: {text!r}" for text in found["katexErrors"]]
+    numbers = found["equationNumbers"]
+    problems += [f"labelled equation {label} shows no number" for label in source["labels"] if numbers[label] is None]
+    shown = [numbers[label] for label in source["labels"] if numbers[label] is not None]
+    if shown != sorted(set(shown)):
+        problems.append(f"labelled equations are not numbered in increasing order: {numbers}")
+    for label in source["eq_refs"]:
+        links = found["equationLinks"].get(label, [])
+        if not links or any(text != f"({numbers.get(label)})" for text in links):
+            problems.append(f"{{eq}}`{label}` is not a link reading ({numbers.get(label)}): {links}")
+    for kind in ("admonitions", "exercises", "solutions", "proofs"):
+        if found[kind] != source[kind]:
+            problems.append(f"{source[kind]} {kind} in the source, {found[kind]} boxes rendered")
+    if found["openSolutions"]:
+        problems.append(f"{found['openSolutions']} solutions are open (they should start collapsed)")
+    return problems
 
 
 def shutdown_kernels(lab: Lab) -> None:
@@ -519,8 +571,10 @@ def test_chapter_in_jupyterlab(chapter, lab, browser, lab_report):
                 raw.append(f"markdown cell {cell['index']}: raw {kind}: {text!r}")
                 raw_kinds[kind] = raw_kinds.get(kind, 0) + 1
         problems += raw
-        structure = page.evaluate(STRUCTURE)
-        problems += [f"math error: {text!r}" for text in structure["katexErrors"]]
+        source = myst_source(chapter)
+        labels = source["labels"] + [label for label in source["eq_refs"] if label not in source["labels"]]
+        structure = page.evaluate(STRUCTURE, labels)
+        problems += structure_problems(structure, source)
         citations = page.evaluate(CITATIONS)
         problems += citation_problems(citations, chapter)
 
@@ -534,9 +588,13 @@ def test_chapter_in_jupyterlab(chapter, lab, browser, lab_report):
     finally:
         page.close()
         shutdown_kernels(lab)
-    lab_report["chapters"][name] = {"seconds": round(time.perf_counter() - start, 1), "raw_myst": len(raw), "raw_myst_kinds": raw_kinds,
+    lab_report["chapters"][name] = {"seconds": round(time.perf_counter() - start, 1), "raw_myst": len(raw),
+                                    "raw_myst_kinds": raw_kinds,
                                     "code_cells": len(prompts), "citations": len(citations["shown"]),
-                                    **{k: structure[k] for k in structure if k != "katexErrors"}}
+                                    **{k: structure[k] for k in ("katex", "displayMath", "admonitions", "exercises",
+                                                                 "solutions", "proofs")},
+                                    "numbered_equations": sum(n is not None for n in
+                                                              structure["equationNumbers"].values())}
     assert not problems, f"{chapter} in JupyterLab:\n  " + "\n  ".join(problems)
 
 
