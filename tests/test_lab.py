@@ -170,6 +170,10 @@ def lab(tmp_path_factory, lab_report):
     notification = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     notification.parent.mkdir(parents=True)
     notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    # Never save: running a chapter must not write its outputs into chapters/ (committed without outputs).
+    docmanager = settings / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings"
+    docmanager.parent.mkdir(parents=True)
+    docmanager.write_text(json.dumps({"autosave": False}))
     port, token = free_port(), secrets.token_hex(16)
     env = lab_environment(home)
     log = home / "jupyterlab.log"
@@ -541,6 +545,7 @@ def move_first_slider(page) -> tuple[str | None, list[str]]:
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda path: Path(path).stem)
 def test_chapter_in_jupyterlab(chapter, lab, browser, lab_report):
     name = Path(chapter).stem
+    committed = (ROOT / chapter).read_bytes()
     start = time.perf_counter()
     page = browser.new_page()
     console_errors = []
@@ -595,6 +600,9 @@ def test_chapter_in_jupyterlab(chapter, lab, browser, lab_report):
                                                                  "solutions", "proofs")},
                                     "numbered_equations": sum(n is not None for n in
                                                               structure["equationNumbers"].values())}
+    if (ROOT / chapter).read_bytes() != committed:
+        (ROOT / chapter).write_bytes(committed)
+        problems.append("JupyterLab saved the notebook (restored): autosave must be off")
     assert not problems, f"{chapter} in JupyterLab:\n  " + "\n  ".join(problems)
 
 
