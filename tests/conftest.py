@@ -1,10 +1,17 @@
-"""Fixtures shared by the test modules.
+"""Fixtures shared by the test modules, and the two tiers of the test suite.
 
 ``built_site``: the book's website, built once per test run (the first test that asks for it builds it).
+
+Tiers: ``make check`` runs ``pytest -m "not book" tests``, optlib's unit and reference tests, in well under
+a minute; ``make test`` runs everything. A test is in the ``book`` tier (marked here at collection) when
+it needs the book's machinery or draws its figures: a chapter notebook (nbval), a test that uses the
+site build (``site_build``/``built_site``, hence every browser test), a module that imports nbgrader,
+Playwright or ``optlib.explorers``. Any other slow test can say so itself with ``@pytest.mark.book``.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
@@ -13,6 +20,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+# A test module that imports one of these is in the book tier.
+BOOK_MODULES = ("nbgrader", "playwright", "optlib.explorers")
+
+
+def _imports_book_machinery(module) -> bool:
+    for value in vars(module).values():
+        name = getattr(value, "__name__", "") if inspect.ismodule(value) else getattr(value, "__module__", "") or ""
+        if isinstance(name, str) and name.startswith(BOOK_MODULES):
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = getattr(item, "module", None)
+        if (item.path.suffix == ".ipynb" or "site_build" in getattr(item, "fixturenames", ())
+                or (module is not None and _imports_book_machinery(module))):
+            item.add_marker(pytest.mark.book)
+
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_TIMEOUT = 3600  # seconds; a fresh build executes every chapter
