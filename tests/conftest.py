@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import subprocess
 import sys
 import time
@@ -33,12 +34,19 @@ def _imports_book_machinery(module) -> bool:
     return False
 
 
+def _uses_the_site(item) -> bool:
+    return "site_build" in getattr(item, "fixturenames", ())
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         module = getattr(item, "module", None)
-        if (item.path.suffix == ".ipynb" or "site_build" in getattr(item, "fixturenames", ())
-                or (module is not None and _imports_book_machinery(module))):
+        if item.path.suffix == ".ipynb" or _uses_the_site(item) or (module is not None
+                                                                   and _imports_book_machinery(module)):
             item.add_marker(pytest.mark.book)
+    # The site build comes after the chapters ran under nbval, which fill its execution cache (conftest.py
+    # at the root): the build then executes no chapter a second time.
+    items[:] = [item for item in items if not _uses_the_site(item)] + [item for item in items if _uses_the_site(item)]
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +59,7 @@ class SiteBuild:
     returncode: int
     seconds: float
     log: Path  # the build's full output
+    executed: list[str]  # the build's log lines of the notebooks it executed (not found in its cache)
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +87,8 @@ def site_build() -> SiteBuild:
     if not (html / "index.html").exists():
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-40:])
         pytest.fail(f"the book did not build (status {result.returncode}; full log {log}):\n{tail}")
-    return SiteBuild(html=html, returncode=result.returncode, seconds=seconds, log=log)
+    executed = re.findall(r"^.*Executing notebook using.*$", log.read_text(errors="replace"), flags=re.MULTILINE)
+    return SiteBuild(html=html, returncode=result.returncode, seconds=seconds, log=log, executed=executed)
 
 
 @pytest.fixture(scope="session")
