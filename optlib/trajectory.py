@@ -23,7 +23,8 @@ would change each other's paths).
 **Divergence** (:func:`has_diverged`, the one rule of optlib, also used by :func:`optlib.models.train`):
 a loss that is non-finite or above ``divergence_threshold`` (default :data:`DIVERGENCE_THRESHOLD`,
 ``1e12``). From the first such step on, a run's points and losses are NaN and ``diverged_at`` holds that
-step; the loop stops when every run has diverged. Divergence is reported, never printed: no overflow
+step (``run_stochastic`` with ``record_every > 1``: the first recorded step past it); a runner stops
+early once every run has left the finite world. Divergence is reported, never printed: no overflow
 warning is emitted.
 """
 
@@ -38,7 +39,8 @@ from .optimizer import Optimizer
 from .surfaces import Surface
 from .validation import function, generator, non_negative_int, one_of, positive_int, real_number
 
-__all__ = ["DIVERGENCE_THRESHOLD", "has_diverged", "Diverges", "Trajectory", "run", "run_stochastic"]
+__all__ = ["DIVERGENCE_THRESHOLD", "has_diverged", "Diverges", "Trajectory", "refuse_coupled_runs", "run",
+           "run_stochastic"]
 
 DIVERGENCE_THRESHOLD = 1e12
 """A loss above this counts as divergence, in every runner of optlib (and in :func:`optlib.models.train`)."""
