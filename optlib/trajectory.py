@@ -194,8 +194,10 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
         rng: the ``numpy.random.Generator`` that draws the samples (required unless the run is full-batch).
             The same seed gives the same mini-batches, whatever the optimizer and its hyperparameters.
         sampling: ``"shuffle"`` (every copy goes through its own shuffled epochs, without replacement;
-            an incomplete last batch is dropped, as with ``drop_last=True``) or ``"replace"`` (every sample
-            of every batch drawn uniformly and independently, the textbook model of SGD).
+            an incomplete last batch is dropped, as with ``drop_last=True``), ``"replace"`` (every sample
+            of every batch drawn uniformly and independently, the textbook model of SGD) or ``"subset"``
+            (every batch a fresh uniformly random set of ``batch_size`` distinct samples,
+            ``rng.choice(n, batch_size, replace=False)``, independent of the other batches).
         lr_schedule: ``t -> lr``, called with the number of updates already taken (``t = 0, 1, ...``, the
             convention of :mod:`optlib.schedules`) and assigned to ``opt.lr`` before the update.
         record_every: record the iterate, its average and their full losses every ``record_every`` steps
@@ -211,11 +213,11 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
     steps = non_negative_int("steps", steps)
     n = problem.n_samples
     B = positive_int("batch_size", batch_size)
-    sampling = one_of("sampling", sampling, ("shuffle", "replace"))
+    sampling = one_of("sampling", sampling, ("shuffle", "replace", "subset"))
     record_every = positive_int("record_every", record_every)
     divergence_threshold = real_number("divergence_threshold", divergence_threshold)
-    if sampling == "shuffle" and B > n:
-        raise ValueError(f"Invalid batch_size: {B} (with sampling='shuffle', batch_size must be <= n_samples = {n})")
+    if sampling != "replace" and B > n:
+        raise ValueError(f"Invalid batch_size: {B} (with sampling={sampling!r}, batch_size must be <= n_samples = {n})")
     full_batch = sampling == "shuffle" and B == n
     if rng is None and not full_batch:
         raise TypeError("rng must be a numpy.random.Generator (np.random.default_rng(seed)), got None")
@@ -262,6 +264,8 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
                 idx = everything
             elif sampling == "replace":
                 idx = rng.integers(n, size=(copies, B))
+            elif sampling == "subset":
+                idx = np.stack([rng.choice(n, size=B, replace=False) for _ in range(copies)])
             else:
                 k = (t - 1) % batches_per_epoch
                 if k == 0:  # a new epoch: one fresh permutation per copy

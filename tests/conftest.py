@@ -6,7 +6,8 @@ Tiers: ``make check`` runs ``pytest -m "not book" tests``, optlib's unit and ref
 a minute; ``make test`` runs everything. A test is in the ``book`` tier (marked here at collection) when
 it needs the book's machinery or draws its figures: a chapter notebook (nbval), a test that uses the
 site build (``site_build``/``built_site``, hence every browser test), a module that imports nbgrader,
-Playwright or ``optlib.explorers``. Any other slow test can say so itself with ``@pytest.mark.book``.
+Playwright, nbformat (it reads or runs notebooks) or ``optlib.explorers``. Any other slow test can say
+so itself with ``@pytest.mark.book``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-# A test module that imports one of these is in the book tier.
-BOOK_MODULES = ("nbgrader", "playwright", "optlib.explorers")
+# A test module that imports one of these is in the book tier (nbformat: it reads or runs notebooks).
+BOOK_MODULES = ("nbgrader", "playwright", "optlib.explorers", "nbformat")
 
 
 def _imports_book_machinery(module) -> bool:

@@ -389,3 +389,16 @@ def test_a_sweep_refuses_a_schedule_and_an_empty_list(problem):
         run_stochastic(SGD, problem, np.zeros(3), 5, 2, rng, lr=[])
     with pytest.raises(TypeError, match="record_every"):
         run_stochastic(SGD, problem, np.zeros(3), 5, 2, rng, lr=0.1, record_every=2.5)
+
+
+def test_subset_sampling_draws_a_fresh_set_of_distinct_samples_per_step(problem):
+    from optlib import SGD
+
+    run = run_stochastic(SGD, problem, np.ones(3), steps=30, batch_size=8, rng=np.random.default_rng(5),
+                         sampling="subset", lr=0.05)
+    rng, w = np.random.default_rng(5), np.ones(3)
+    for _ in range(30):
+        w = w - 0.05 * problem.batch_gradient(w, rng.choice(50, size=8, replace=False))
+    np.testing.assert_allclose(run.final, w, rtol=1e-12)
+    with pytest.raises(ValueError, match="batch_size"):
+        run_stochastic(SGD, problem, np.ones(3), 5, 51, np.random.default_rng(0), sampling="subset", lr=0.1)
