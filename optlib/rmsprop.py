@@ -85,25 +85,33 @@ class RMSprop(Optimizer):
         # v_t = alpha v_{t-1} + (1 - alpha) g_t^2
         leaky_average_of_squares(v, g, alpha)
         if self.centered:
-            if state["grad_avg"] is None:
-                state["grad_avg"] = np.zeros_like(param)
-            gbar = state["grad_avg"]
-            # gbar_t = alpha gbar_{t-1} + (1 - alpha) g_t
-            leaky_average(gbar, g, alpha)
-            # d_t = sqrt(v_t - gbar_t^2) + eps
-            denom = np.sqrt(v - gbar * gbar) + self.eps
+            denom = self._centered_denominator(g, state)
         else:
             # d_t = sqrt(v_t) + eps
             denom = np.sqrt(v) + self.eps
         if self.momentum > 0:
-            if state["momentum_buffer"] is None:
-                state["momentum_buffer"] = np.zeros_like(param)
-            b = state["momentum_buffer"]
-            # b_t = beta b_{t-1} + g_t / d_t
-            b *= self.momentum
-            b += g / denom
-            # theta_t = theta_{t-1} - lr b_t
-            param -= self.lr * b
+            self._momentum_step(param, g / denom, state)
         else:
             # theta_t = theta_{t-1} - lr g_t / d_t
             param -= self.lr * (g / denom)
+
+    def _centered_denominator(self, g, state):
+        """Graves's centered RMSprop: d_t from the variance of the gradient instead of its mean square."""
+        if state["grad_avg"] is None:
+            state["grad_avg"] = np.zeros_like(g)
+        gbar = state["grad_avg"]
+        # gbar_t = alpha gbar_{t-1} + (1 - alpha) g_t
+        leaky_average(gbar, g, self.alpha)
+        # d_t = sqrt(v_t - gbar_t^2) + eps
+        return np.sqrt(state["square_avg"] - gbar * gbar) + self.eps
+
+    def _momentum_step(self, param, scaled_gradient, state):
+        """RMSprop with momentum: a heavy-ball buffer on the scaled gradient g_t / d_t."""
+        if state["momentum_buffer"] is None:
+            state["momentum_buffer"] = np.zeros_like(param)
+        b = state["momentum_buffer"]
+        # b_t = beta b_{t-1} + g_t / d_t
+        b *= self.momentum
+        b += scaled_gradient
+        # theta_t = theta_{t-1} - lr b_t
+        param -= self.lr * b
