@@ -687,3 +687,21 @@ def test_exceptions_name_the_argument(cls):
     with pytest.raises(AttributeError, match=r"cannot delete the hyperparameter 'lr'"):
         del opt.lr
     assert opt.lr == FULL[cls]["lr"] and snapshot(opt) == before
+
+
+def test_every_optimizer_but_muon_acts_element_wise():
+    # the runners that stack independent runs into one array rely on this flag
+    assert optlib.Optimizer.elementwise is True
+    assert [cls.__name__ for cls in ALL if not cls.elementwise] == ["Muon"]
+    # and it is true: stacking two runs side by side changes neither, for every element-wise class
+    for cls in ALL:
+        if not cls.elementwise:
+            continue
+        a, b = make_params(seed=1)[1], make_params(seed=2)[1]
+        stacked = np.concatenate([a, b], axis=1)
+        opt_a, opt_s = cls([a], **FULL[cls]), cls([stacked], **FULL[cls])
+        for _ in range(3):
+            g = np.cos(stacked) + stacked
+            opt_a.step([g[:, :4].copy()])
+            opt_s.step([g])
+        np.testing.assert_array_equal(stacked[:, :4], a)
