@@ -134,17 +134,6 @@ def test_muon_matches_hand_written_equations(nesterov, shape):
     assert np.allclose(theta, reference_muon(theta0, grads, 0.02, 0.1, 0.9, nesterov), atol=1e-10)
 
 
-def test_muon_updates_a_large_matrix_as_a_whole():
-    rng = np.random.default_rng(4)
-    theta0 = rng.standard_normal((300, 200))          # larger than the base class's element block
-    grads = [rng.standard_normal((300, 200)) for _ in range(3)]
-    theta = theta0.copy()
-    opt = Muon([theta], lr=0.02, weight_decay=0.1)
-    for g in grads:
-        opt.step([g])
-    assert np.allclose(theta, reference_muon(theta0, grads, 0.02, 0.1, 0.95, True), atol=1e-10)
-
-
 def test_muon_adjusted_lr_and_torch_defaults():
     opt = Muon([np.zeros((8, 2)), np.zeros((2, 8))])
     assert opt.hyperparameters == dict(lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
