@@ -74,9 +74,13 @@ def _coefficients(label, value, name=None):
         raise ValueError(f"Invalid {name}: {value!r} ({name} must be three numbers (a, b, c))")
     out = []
     for i, v in enumerate(value):
-        if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(float(v)):
+        try:
+            v = float(v) if isinstance(v, Real) and not isinstance(v, bool) else math.nan
+        except OverflowError:
+            v = math.inf
+        if not math.isfinite(v):
             raise ValueError(f"Invalid {name}: {value!r} ({name}[{i}] must be a finite number)")
-        out.append(float(v))
+        out.append(v)
     return tuple(out)
 
 

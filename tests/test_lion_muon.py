@@ -148,6 +148,8 @@ def test_muon_adjusted_lr_and_torch_defaults():
     (dict(lr=-1.0), "lr"), (dict(momentum=-0.5), "momentum"), (dict(weight_decay=-1), "weight_decay"),
     (dict(ns_steps=100), "ns_steps"), (dict(ns_coefficients=(1.0, 2.0)), "ns_coefficients"),
     (dict(ns_coefficients=(1.0, float("nan"), 2.0)), "ns_coefficients"), (dict(eps=-1e-7), "eps"),
+    (dict(ns_coefficients=(10**400, 1.0, 1.0)), r"ns_coefficients\[0\] must be a finite number"),
+    (dict(ns_coefficients=(1.0, "2", 1.0)), r"ns_coefficients\[1\] must be a finite number"),
     (dict(adjust_lr_fn="fast"), "adjust_lr_fn"),
 ])
 def test_muon_bad_hyperparameters(kwargs, name):
