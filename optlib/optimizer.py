@@ -49,7 +49,6 @@ from numbers import Real
 
 import numpy as np
 
-
 __all__ = ["Optimizer", "Hyperparameter"]
 
 

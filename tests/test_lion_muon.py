@@ -163,7 +163,8 @@ def test_muon_refuses_non_matrices_and_empty_matrices_up_front():
     with pytest.raises(ValueError, match="2-D"):
         Muon([np.zeros((2, 3, 4))])
     for shape in [(0, 3), (3, 0), (0, 0)]:
-        with pytest.raises(ValueError, match=re.escape(f"params[1] has shape {shape}") + ".*at least one row and one column"):
+        message = re.escape(f"params[1] has shape {shape}") + ".*at least one row and one column"
+        with pytest.raises(ValueError, match=message):
             Muon([np.zeros((2, 2)), np.zeros(shape)])
     with pytest.raises(ValueError, match="ns_steps"):
         newton_schulz(np.ones((2, 2)), steps=100)

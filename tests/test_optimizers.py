@@ -651,7 +651,8 @@ def test_load_refuses_a_nonfinite_or_non_numeric_running_product():
     opt = NAdam(make_params(), **FULL[NAdam])
     run(opt, 3)
     before = snapshot(opt)
-    for value, exc, match in [(float("nan"), ValueError, "must be finite"), (float("inf"), ValueError, "must be finite"),
+    for value, exc, match in [(float("nan"), ValueError, "must be finite"),
+                              (float("inf"), ValueError, "must be finite"),
                               (None, TypeError, "must be a real number"), ("0.5", TypeError, "must be a real number"),
                               (np.array([0.5]), TypeError, "must be a real number"),
                               (True, TypeError, "must be a real number")]:

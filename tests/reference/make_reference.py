@@ -24,8 +24,10 @@ run the same problem on two matrices (``shapes``: ``MATRIX_SHAPES``).
 Muon's Newton-Schulz iteration runs in bfloat16 in torch (about 3 significant digits), far from the
 float64 agreement the tests ask for. This script therefore records torch.optim.Muon with *the same
 iteration computed in float64* (``_newton_schulz_float64`` below, torch's code with ``.double()`` in
-place of ``.bfloat16()``, patched into ``torch.optim._muon``); everything else is torch's own code. The file stores, per case, the parameters (concatenated) after the steps in
-``SNAPSHOTS`` and the torch version; the problem itself is regenerated from ``SEED``.
+place of ``.bfloat16()``, patched into ``torch.optim._muon``); everything else is torch's own code.
+
+The file stores, per case, the parameters (concatenated) after the steps in ``SNAPSHOTS`` and the
+torch version; the problem itself is regenerated from ``SEED``.
 """
 
 from __future__ import annotations
@@ -147,7 +149,8 @@ CASES = {
                             {"shapes": MATRIX_SHAPES}),
     "Muon_match_rms_adamw": ("Muon", {"lr": 0.01, "adjust_lr_fn": "match_rms_adamw", "ns_steps": 3},
                              {"shapes": MATRIX_SHAPES}),
-    "Muon_momentum_change": ("Muon", {"lr": 0.01, "momentum": 0.9}, {"shapes": MATRIX_SHAPES, "momentum_change": True}),
+    "Muon_momentum_change": ("Muon", {"lr": 0.01, "momentum": 0.9},
+                             {"shapes": MATRIX_SHAPES, "momentum_change": True}),
     "Muon_lr_change": ("Muon", {"lr": 0.02, "weight_decay": 0.0}, {"shapes": MATRIX_SHAPES, "lr_change": True}),
     "Muon_nonfinite": ("Muon", {"lr": 0.02}, {"shapes": MATRIX_SHAPES, "nonfinite": True}),
 }
@@ -241,7 +244,8 @@ def main():
     data.update({name: run_torch(name) for name in names})
     data["torch_version"] = np.array(torch.__version__)
     np.savez_compressed(OUT, **data)
-    print(f"recorded {len(names)} of {len(CASES)} cases, {OUT.stat().st_size / 1024:.0f} KB, torch {torch.__version__}: {OUT}")
+    print(f"recorded {len(names)} of {len(CASES)} cases, {OUT.stat().st_size / 1024:.0f} KB, "
+          f"torch {torch.__version__}: {OUT}")
 
 
 if __name__ == "__main__":
