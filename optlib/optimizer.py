@@ -291,16 +291,22 @@ class Optimizer:
             grads = list(grads)
         if len(grads) != len(self.params):
             raise ValueError(f"grads has {len(grads)} arrays but the optimizer has {len(self.params)} params")
+        checked = []
         for i, (g, p) in enumerate(zip(grads, self.params, strict=True)):
             if not isinstance(g, np.ndarray):
                 raise TypeError(f"grads[{i}] must be a NumPy array, got {type(g).__name__}")
-            if g.dtype.kind != "f":
-                raise TypeError(f"grads[{i}] must be a floating-point array, got dtype {g.dtype}")
             if g.dtype != p.dtype:
+                if g.dtype.kind != "f":
+                    raise TypeError(f"grads[{i}] must be a floating-point array, got dtype {g.dtype}")
                 raise TypeError(f"grads[{i}] has dtype {g.dtype}, but params[{i}] has dtype {p.dtype} "
                                 "(as in torch, a gradient has its parameter's dtype)")
             if g.shape != p.shape:
                 raise ValueError(f"grads[{i}] has shape {g.shape}, but params[{i}] has shape {p.shape}")
-        # A gradient may be a parameter, a view of one, or share memory with one (the gradients of
-        # a * b are [b, a]): updates write to the parameters, so read such a gradient from a copy.
-        return [g.copy() if any(np.may_share_memory(g, p) for p in self.params) else g for g in grads]
+            # A gradient may be a parameter, a view of one, or share memory with one (the gradients
+            # of a * b are [b, a]): updates write to the parameters, so read such a gradient from a copy.
+            for q in self.params:
+                if np.may_share_memory(g, q):
+                    g = g.copy()
+                    break
+            checked.append(g)
+        return checked
