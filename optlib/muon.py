@@ -43,9 +43,10 @@ ns_coefficients=(3.4445, -4.775, 2.0315), eps=1e-7, ns_steps=5, adjust_lr_fn=Non
 parameters and in float32 otherwise (float16's range would overflow); torch runs it in bfloat16,
 which has float32's range and 8 bits of precision. ``maximize`` is optlib's addition.
 
-Only 2-D parameters with no empty dimension: Muon refuses vectors (biases, gains), other shapes
-and empty matrices with a ``ValueError``;
-optimise those with AdamW, as Muon's authors do (and the first and last layers of a network, too).
+Only 2-D parameters with no empty dimension: Muon refuses vectors (biases, gains), other shapes and
+empty matrices with a ``ValueError``; optimise vectors with AdamW, as Muon's authors do (and the first
+and last layers of a network, too). Muon is not element-wise (``elementwise = False``): runs stacked
+into one matrix would interact.
 
 Reference: K. Jordan et al., "Muon: An optimizer for hidden layers in neural networks" (2024),
 https://kellerjordan.github.io/posts/muon/.
