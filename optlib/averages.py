@@ -9,7 +9,8 @@ so that optlib's trajectories match torch.optim's:
 * :func:`lerp` is torch's ``start.lerp(end, weight)``, :math:`(1-w)\,\text{start} + w\,\text{end}`;
 * :func:`leaky_average` is torch's ``average.lerp_(x, 1 - beta)`` (the first moments);
 * :func:`leaky_average_of_squares` is torch's ``average.mul_(beta).addcmul_(x, x, value=1 - beta)``
-  (the second moments).
+  (the second moments), up to rounding: it multiplies ``(1 - beta) * (x * x)``, where torch computes
+  ``((1 - beta) * x) * x``.
 """
 
 from __future__ import annotations
@@ -58,4 +59,4 @@ def leaky_average_of_squares(average: np.ndarray, x: np.ndarray, beta: float) ->
     array([3. , 1.5])
     """
     average *= beta
-    average += (1.0 - beta) * x * x
+    average += (1.0 - beta) * (x * x)
