@@ -26,7 +26,10 @@ def _real(label: str, value, name: str | None = None) -> float:
     name = name or label
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        raise ValueError(f"Invalid {label}: {value} ({name} is too large for a float)") from None
     if math.isnan(value):
         raise ValueError(f"Invalid {label}: {value} ({name} must be a number, not NaN)")
     return value
@@ -60,6 +63,8 @@ def beta_pair(label: str, value, name: str | None = None) -> tuple[float, float]
     """A pair ``(beta1, beta2)``, each in [0, 1) (Adam's family)."""
     name = name or label
     if isinstance(value, np.ndarray):
+        if value.ndim != 1:
+            raise TypeError(f"{name} must be a pair (beta1, beta2), got an array of shape {value.shape}")
         value = tuple(value.tolist())
     if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be a pair (beta1, beta2), got {type(value).__name__}: {value!r}")
