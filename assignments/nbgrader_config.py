@@ -14,6 +14,7 @@ Layout (nbgrader's defaults):
 """
 
 import os
+import sys
 
 c = get_config()  # noqa: F821 (provided by nbgrader's config loader)
 
@@ -21,9 +22,23 @@ c.CourseDirectory.course_id = "optimizers-book"
 # The course root is the folder of this file, wherever nbgrader is started from.
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 
-# Grading runs the notebooks with the kernel named in them ("python3"); a cell that runs longer
-# than this (an endless loop in a submission) is interrupted and counts as failed.
-c.Execute.timeout = 120
+# Grading runs each submission's own code in a bubblewrap sandbox and its test cells in a separate,
+# clean process (grading/, see teaching.md): this preprocessor takes the place of nbgrader's Execute.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+c.Autograde.autograde_preprocessors = [
+    "grading.preprocessor.SandboxedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# Limits for one submission: wall seconds for all its code (an endless loop is stopped at this
+# limit and every test still waiting for it fails), MiB of address space, processes.
+c.SandboxedExecute.timeout = 120
+c.SandboxedExecute.memory_limit = 2048
+c.SandboxedExecute.max_processes = 64
 # Keep submissions' printed output bounded in the autograded copies.
 c.LimitOutput.max_lines = 200
 
