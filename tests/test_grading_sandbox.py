@@ -7,8 +7,9 @@ it) and a ``twin`` honest student graded after the others, hostile students each
 * ``reads_source``: prints source/adam/adam.ipynb, gradebook.db, the notebook being graded, and the code that
   calls its function (the stack, the IPython history), hunting for the hidden tests;
 * ``writes_gradebook``: writes scores into gradebook.db (its own up, everyone else's down);
-* ``patches_helpers``: returns zeros, after replacing ``assert_allclose``, ``np.allclose``, ``np.all``,
-  ``builtins.range``/``enumerate`` and ``optlib.Adam`` with things that always agree;
+* ``patches_numpy``: returns zeros, after replacing ``assert_allclose``, ``np.allclose`` and ``np.all`` with
+  functions that always agree; ``patches_helpers`` also replaces ``builtins.range``/``enumerate`` and
+  ``optlib.Adam``;
 * ``connects``: opens a connection to a loopback server this test started;
 * ``loops``: its solution cell never ends; ``allocates``: its ``adam_step`` allocates without bound;
 * ``wraps_optlib`` and ``wraps_optlib_hidden``: an ``adam_step`` that calls ``optlib.Adam`` (plainly, and
@@ -67,12 +68,13 @@ def hostile_cells(course: Path, port: int) -> dict[str, str]:
     honest = solution_source(course)
     return {
         "reads_other": honest + f'''
-import glob, os
+import glob, json, os
 for _path in sorted(glob.glob({str(course)!r} + "/*/*/*/*.ipynb")):
-    try:
-        print(_path, open(_path).read())
+    try:  # one line per notebook, its code only: no output limit cuts it short
+        print(_path, json.dumps([c["source"] for c in json.load(open(_path))["cells"]]))
     except OSError as _error:
         print("cannot read", _path, _error)
+print("found", len(glob.glob({str(course)!r} + "/*/*/*/*.ipynb")), "notebooks")
 ''',
         "reads_source": honest.replace('    """One Adam', '''    import inspect
     for _frame in inspect.stack():
@@ -82,11 +84,14 @@ for _path in sorted(glob.glob({str(course)!r} + "/*/*/*/*.ipynb")):
     except Exception as _error:
         print("no IPython history:", _error)
     """One Adam''') + f'''
-import glob, os
+import glob, json, os
 for _path in [{str(course)!r} + "/source/adam/adam.ipynb", {str(course)!r} + "/gradebook.db",
               *glob.glob("*.ipynb"), *glob.glob("../*/*.ipynb")]:
-    try:
-        print(_path, open(_path, errors="replace").read())
+    try:  # the code of the notebooks on one line each, the rest as it is
+        _text = open(_path, errors="replace").read()
+        if _path.endswith(".ipynb"):
+            _text = json.dumps([c["source"] for c in json.loads(_text)["cells"]])
+        print(_path, _text)
     except OSError as _error:
         print("cannot read", _path, _error)
 try:
@@ -106,6 +111,12 @@ try:
     print("wrote the gradebook")
 except Exception as _error:
     print("cannot write the gradebook:", _error)
+''',
+        "patches_numpy": ZEROS + '''
+import numpy.testing
+numpy.testing.assert_allclose = np.testing.assert_allclose = assert_allclose = lambda *args, **kwargs: None
+np.allclose = lambda *args, **kwargs: True
+np.all = lambda *args, **kwargs: True
 ''',
         "patches_helpers": ZEROS + '''
 import builtins
@@ -135,7 +146,7 @@ except ImportError as _error:
         "connects": honest + f'''
 import socket
 try:
-    socket.create_connection(("127.0.0.1", {port}), timeout=3).sendall(b"{MARKER}")
+    socket.create_connection(("127.0.0.1", {port}), timeout=3).sendall(b"hello")
     print("connected")
 except OSError as _error:
     print("cannot connect:", _error)
@@ -143,7 +154,7 @@ except OSError as _error:
         "loops": honest + "\nwhile True:\n    pass\n",
         "allocates": honest.replace('    """One Adam', '''    _hog = []
     while True:
-        _hog.append(np.ones(2**24))  # 128 MiB more each time, touched
+        _hog.append(np.empty(2**24))  # 128 MiB more each time (not touched: touching only costs time)
     """One Adam'''),
         "wraps_optlib": '''
 def adam_step(theta, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, amsgrad=False):
@@ -296,7 +307,7 @@ def test_honest_students_score_full_marks(course):
 def test_reading_another_submission_shows_nothing(course):
     assert course.scores["reads_other"]["total"] == 10  # its own adam_step is right
     text = graded_text(course, "reads_other")
-    assert "cannot read" not in text or MARKER not in text
+    assert "found 0 notebooks" in text  # the attack ran, and found nothing
     assert MARKER not in text
     # The check can fail: the honest notebook does hold the marker, and the attack does look for it.
     assert MARKER in (course.root / "submitted" / "honest" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text()
@@ -323,8 +334,9 @@ def test_writing_the_gradebook_changes_no_grade(course):
             assert course.scores[student] == got, student
 
 
-def test_patching_the_test_helpers_scores_zero(course):
-    got = course.scores["patches_helpers"]
+@pytest.mark.parametrize("student", ["patches_numpy", "patches_helpers"])
+def test_patching_the_test_helpers_scores_zero(course, student):
+    got = course.scores[student]
     assert got["total"] == 0 and set(got["cells"].values()) == {0}, got
 
 
@@ -342,10 +354,10 @@ def test_endless_loop_and_allocation_score_zero_with_a_reason(course, student, r
     assert student in course.first_log and course.report[student]["problem"] in course.first_log
 
 
-def test_the_run_goes_on_within_the_time_limits(course):
-    # Every student was graded in the first run; the loop cost its time limit, not more.
+def test_the_run_goes_on_after_a_stopped_submission(course):
+    # Every student was graded in the first run, the endless loop stopped at its limit.
     assert set(course.after_first) == set(hostile_cells(course.root, 0)) | {"honest"}
-    assert course.seconds < 20 * course.students + 2 * TIME_LIMIT, course.seconds
+    assert f"time limit of {TIME_LIMIT} s" in course.report["loops"]["problem"]
 
 
 @pytest.mark.parametrize("student", ["wraps_optlib", "wraps_optlib_hidden"])

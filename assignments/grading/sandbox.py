@@ -6,8 +6,10 @@ What the sandboxed process sees and may do (Linux namespaces via Debian's ``bwra
 * a file system made of: ``/usr`` (and the ``/bin``, ``/lib`` links), the Python installation and the virtual
   environment, all read-only; this folder (``grading/``, the runner's code) read-only at ``/opt/grading``; a
   fresh ``/proc`` and minimal ``/dev``; an empty 64 MiB tmpfs as ``/tmp`` and home; and the submission's work
-  folder, a fresh copy, at ``/submission``, the one writable place on disk. The course (other submissions,
+  folder at ``/submission``. The course (other submissions,
   ``source/``, ``gradebook.db``), the book (so ``optlib``), ``/etc`` and ``/home`` are simply absent;
+  the work folder is a 64 MiB tmpfs holding read-only copies of the submission's files, so a submission
+  can neither fill the disk nor change what is graded;
 * its own PID, IPC and UTS namespaces: it sees and signals only its own processes, and when its first
   process ends (or the grader kills it at the time limit) every process it started ends too;
 * resource limits (``prlimit``): address space (memory), CPU seconds, size of a written file, no core dumps,
@@ -34,6 +36,7 @@ GRADING_DIR = Path(__file__).resolve().parent
 INSIDE_GRADING = "/opt/grading"
 INSIDE_WORK = "/submission"
 NOBODY = 65534
+WORK_MIB = 64
 UNSAFE_VARIABLE = "UNSAFE_NO_SANDBOX"
 
 
@@ -131,8 +134,17 @@ def command(work_dir: Path, limits: Limits, program: list[str] | None = None) ->
                 made.add(folder)
     for mount in sorted(mounts):
         argv += ["--ro-bind", mount, mount]
+    # The work folder: a 64 MiB tmpfs (so a submission cannot fill the disk), with the submission's own files
+    # (copies, read-only) in it.
     argv += ["--ro-bind", str(GRADING_DIR), INSIDE_GRADING,
-             "--bind", str(work_dir), INSIDE_WORK, "--chdir", INSIDE_WORK, "--clearenv"]
+             "--perms", "0777", "--size", str(WORK_MIB * 2**20), "--tmpfs", INSIDE_WORK]
+    for path in sorted(work_dir.rglob("*")):
+        inside = f"{INSIDE_WORK}/{path.relative_to(work_dir).as_posix()}"
+        if path.is_dir() and not path.is_symlink():
+            argv += ["--perms", "0777", "--dir", inside]
+        elif path.is_file() and not path.is_symlink():
+            argv += ["--ro-bind", str(path), inside]
+    argv += ["--chdir", INSIDE_WORK, "--clearenv"]
     for key, value in _environment(INSIDE_WORK).items():
         argv += ["--setenv", key, value]
     if as_root:
@@ -144,10 +156,10 @@ def command(work_dir: Path, limits: Limits, program: list[str] | None = None) ->
 
 
 def prepare_work_dir(work_dir: Path) -> None:
-    """Let the sandboxed user (nobody, when grading as root) write in its work folder."""
-    if os.geteuid() == 0 and not unsafe():
-        for path in [work_dir, *work_dir.rglob("*")]:
-            os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
+    """Let the sandboxed user (nobody, when grading as root) read the copies of the submission's files."""
+    for path in [work_dir, *work_dir.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 def check(limits: Limits = Limits(seconds=30)) -> str:

@@ -107,7 +107,7 @@ class Submission:
         self.limits = limits
         self.stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
-                                        env=env or None, start_new_session=True)
+                                        env=env or None, cwd=work_dir, start_new_session=True)
         self.deadline = time.monotonic() + limits.seconds
         self.buffer = b""
         self.stopped: str | None = None
@@ -176,7 +176,7 @@ def _student_exception(name: str, error) -> Exception:
     error = error if isinstance(error, dict) else {}
     ename, evalue = _text(error.get("ename"), 100), _text(error.get("evalue"), 2000)
     trace = "".join(_text(line, 2000) for line in error.get("traceback", [])[:40] if isinstance(line, str))
-    message = f"{evalue}\n\n{name} raised {ename or 'an exception'} in the submission:\n{trace}"
+    message = (f"{evalue}\n\n" if evalue else "") + f"{name} raised {ename or 'an exception'} in the submission:\n{trace}"
     kind = getattr(builtins, ename, None) if ename.isidentifier() else None
     if isinstance(kind, type) and issubclass(kind, Exception):
         with contextlib.suppress(Exception):
