@@ -34,8 +34,9 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-# Limits for one submission: wall seconds for all its code (an endless loop is stopped at this
-# limit and every test still waiting for it fails), MiB of address space, processes.
+# Limits for one submission: seconds of wall time the grader waits for all its code (to start, to run
+# its cells and to answer the tests' calls; an endless loop is stopped at this limit and every test
+# still waiting for it fails), MiB of address space, processes and threads.
 c.SandboxedExecute.timeout = 120
 c.SandboxedExecute.memory_limit = 2048
 c.SandboxedExecute.max_processes = 64

@@ -15,7 +15,7 @@ it) and a ``twin`` honest student graded after the others, hostile students each
 * ``wraps_optlib`` and ``wraps_optlib_hidden``: an ``adam_step`` that calls ``optlib.Adam`` (plainly, and
   through ``__import__("opt" + "lib")``) instead of computing the update.
 
-The course's time limit is lowered to 10 s and its memory limit to 1 GiB (nbgrader_config.py) to keep the
+The course's time limit is lowered to 20 s and its memory limit to 1 GiB (nbgrader_config.py) to keep the
 test short. The module prints the grading time per student.
 """
 
@@ -43,7 +43,7 @@ BIN = Path(sys.executable).parent
 ENV = {**os.environ, "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")])}
 ASSIGNMENT = "adam"
 MARKER = "honest-student-marker-5f1c9e2a"
-TIME_LIMIT = 10
+TIME_LIMIT = 20
 HONEST = ["honest", "twin"]
 
 

@@ -39,8 +39,8 @@ def cell_kind(cell) -> str | None:
 class SandboxedExecute(NbGraderPreprocessor):
     """Runs the student's cells in the sandbox and the test cells in a clean process; fills in the outputs."""
 
-    timeout = Float(120.0, help="Wall seconds for all of one submission's code (cells and the tests' calls)."
-                    ).tag(config=True)
+    timeout = Float(120.0, help="Wall seconds the grader waits for all of one submission's code (its start, its "
+                    "cells, its answers to the tests' calls).").tag(config=True)
     memory_limit = Integer(2048, help="MiB of address space for the submission's process.").tag(config=True)
     max_processes = Integer(64, help="Processes (and threads) the submission may run at once.").tag(config=True)
 

@@ -20,9 +20,10 @@ the student's code cannot reach: patching them in the notebook changes nothing h
 never sent to the sandbox, and a failing hidden line is reported without its text.
 
 RESULT maps each code cell's index to its notebook outputs (the student cells' from the sandbox, the test
-cells' from here). The sandbox has a wall-time budget for the whole submission; when it is used up the
-process is killed, the cell or call that was running fails with ``TimeLimitExceeded``, and every later call
-fails with ``SubmissionStopped``.
+cells' from here). The submission has a time budget: the wall time this process spends waiting for it (to
+start, to run its cells, to answer each call), so a slow grader or a busy machine between calls costs it
+nothing. When the budget is used up the sandbox is killed, the cell or call that was running fails with
+``TimeLimitExceeded``, and every later call fails with ``SubmissionStopped``.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ class Submission:
         self.stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
                                         env=env or None, cwd=work_dir, start_new_session=True)
-        self.deadline = time.monotonic() + limits.seconds
+        self.waited = 0.0  # seconds spent waiting for the submission: its share of the time limit
         self.buffer = b""
         self.stopped: str | None = None
         self.selector = selectors.DefaultSelector()
@@ -143,24 +144,29 @@ class Submission:
     def receive(self, doing: str) -> dict:
         if self.stopped:
             raise SubmissionStopped(f"the submission's process was stopped earlier: {self.stopped}")
-        while b"\n" not in self.buffer:
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
-                raise self._stop(TimeLimitExceeded(
-                    f"the submission used up its time limit of {self.limits.seconds:g} s ({doing}) and was "
-                    "stopped"))
-            if not self.selector.select(timeout=remaining):
-                continue
-            chunk = os.read(self.process.stdout.fileno(), 1 << 16)
-            if not chunk:
-                code = self.process.wait()
-                how = f"was killed by signal {-code}" if code < 0 else f"ended with exit code {code}"
-                tail = self.stderr_tail()
-                raise self._stop(SubmissionStopped(
-                    f"the submission's process {how} ({doing})" + (f": {tail}" if tail else "")))
-            self.buffer += chunk
-            if len(self.buffer) > wire.MAX_LINE:
-                raise self._stop(SubmissionStopped(f"the submission sent an answer too long to read ({doing})"))
+        started = time.monotonic()
+        try:
+            while b"\n" not in self.buffer:
+                remaining = self.limits.seconds - self.waited - (time.monotonic() - started)
+                if remaining <= 0:
+                    raise self._stop(TimeLimitExceeded(
+                        f"the submission used up its time limit of {self.limits.seconds:g} s ({doing}) and was "
+                        "stopped"))
+                if not self.selector.select(timeout=remaining):
+                    continue
+                chunk = os.read(self.process.stdout.fileno(), 1 << 16)
+                if not chunk:
+                    code = self.process.wait()
+                    how = f"was killed by signal {-code}" if code < 0 else f"ended with exit code {code}"
+                    tail = self.stderr_tail()
+                    raise self._stop(SubmissionStopped(
+                        f"the submission's process {how} ({doing})" + (f": {tail}" if tail else "")))
+                self.buffer += chunk
+                if len(self.buffer) > wire.MAX_LINE:
+                    raise self._stop(SubmissionStopped(
+                        f"the submission sent an answer too long to read ({doing})"))
+        finally:
+            self.waited += time.monotonic() - started
         line, self.buffer = self.buffer.split(b"\n", 1)
         try:
             return wire.loads(line)
