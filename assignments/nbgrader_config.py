@@ -44,8 +44,8 @@ c.SandboxedExecute.max_processes = 64
 c.LimitOutput.max_lines = 200
 
 # Feedback for students shows the test cells without their hidden part (nbgrader's default
-# feedback would show the hidden tests verbatim). A failing hidden test's traceback still shows
-# the line that failed, which is usually what a student needs.
+# feedback would show the hidden tests verbatim). A failing hidden test shows its error message
+# (its err_msg), and its traceback says "in a hidden test (not shown)" (grading/verdict.py).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
