@@ -129,7 +129,7 @@ builtins.range = lambda *args, **kwargs: iter(())
 builtins.enumerate = lambda *args, **kwargs: iter(())
 range, enumerate = builtins.range, builtins.enumerate
 try:
-    import optlib
+    optlib = __import__("opt" + "lib")  # disguised, so that the refusal of optlib does not stop it first
 
     class _ZeroAdam:
         def __init__(self, params, **kwargs):
@@ -338,6 +338,7 @@ def test_writing_the_gradebook_changes_no_grade(course):
 def test_patching_the_test_helpers_scores_zero(course, student):
     got = course.scores[student]
     assert got["total"] == 0 and set(got["cells"].values()) == {0}, got
+    assert course.report[student]["problem"] == ""  # graded, not refused: its tests just fail
 
 
 def test_no_network(course):
