@@ -415,9 +415,6 @@ def test_feedback_shows_no_hidden_test(course, assignment):
             assert block not in text, f"{page} shows a hidden test"
 
 
-def test_grading_time_is_reasonable(course):
-    assert sum(course.timings.values()) < 600, course.timings
-
 
 # --- the visible AMSGrad test (issue 11, finding 25) -------------------------------------------------------
 
