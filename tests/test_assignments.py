@@ -415,7 +415,6 @@ def test_feedback_shows_no_hidden_test(course, assignment):
             assert block not in text, f"{page} shows a hidden test"
 
 
-
 # --- the visible AMSGrad test (issue 11, finding 25) -------------------------------------------------------
 
 def _visible(text: str) -> str:
