@@ -129,7 +129,7 @@ builtins.range = lambda *args, **kwargs: iter(())
 builtins.enumerate = lambda *args, **kwargs: iter(())
 range, enumerate = builtins.range, builtins.enumerate
 try:
-    optlib = __import__("opt" + "lib")  # disguised, so that the refusal of optlib does not stop it first
+    _reference = __import__("opt" + "lib")  # disguised, so that the refusal of optlib does not stop it first
 
     class _ZeroAdam:
         def __init__(self, params, **kwargs):
@@ -139,7 +139,7 @@ try:
             for p in self.params:
                 p[...] = 0.0
 
-    optlib.Adam = _ZeroAdam
+    _reference.Adam = _ZeroAdam
 except ImportError as _error:
     print("no optlib to patch:", _error)
 ''',
