@@ -1,4 +1,4 @@
-# The two commands a newcomer needs:   make book   and   make test
+# The two commands a newcomer needs:   make book   and   make test   (make check: optlib's fast tests)
 # Both create .venv (if missing) and install requirements.txt into it first.
 
 PYTHON ?= python3
@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # live ipywidgets, which would be dead on a static page and can stall execution (nbclient #312).
 export OPTLIB_EXPLORERS = static
 
-.PHONY: book test lab clean venv assignments autograde grades feedback
+.PHONY: book test check lab clean venv assignments autograde grades feedback
 
 venv: $(STAMP)
 
@@ -25,8 +25,13 @@ book: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The book is at: $(CURDIR)/_build/html/index.html"
 
+# Everything CI runs: optlib's tests, every chapter executed by nbval, the site build, browser and grading tests.
 test: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+# optlib's unit and reference tests only (under a minute): no notebook, no site build, no browser, no nbgrader.
+check: $(STAMP)
+	$(BIN)/python -m pytest -m "not book" tests
 
 # JupyterLab for readers: open on the first chapter, live explorers, the chapters rendered by jupyterlab-myst.
 # lab/ is on JUPYTER_CONFIG_PATH (hides nbgrader's extensions: instructors' tools, see the README) and on

@@ -17,7 +17,9 @@ curvature.
 * :class:`BagOfWords` (made by :func:`bag_of_words`): logistic regression on sparse word counts
   with Zipf-distributed word frequencies, where per-coordinate step sizes pay off (chapter 7).
 
-:func:`optlib.trajectory.run_stochastic` runs any optimizer on these problems' mini-batch gradients.
+Both problems share one interface, :class:`FiniteSum` (the number of samples, the shape of the
+parameters, the loss on an index set and the mini-batch gradient), so that one runner,
+:func:`optlib.trajectory.run_stochastic`, runs any optimizer on either.
 
 Every gradient method is vectorised: a parameter of shape ``(d,)`` or a batch of parameter copies
 ``(k, d)`` (say, one per seed) goes through one NumPy call, and each copy may use its own sample
@@ -35,24 +37,64 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from .surfaces import Surface
-from .validation import finite_non_negative, generator, positive_int
+from .validation import boolean, finite_non_negative, generator, non_negative_int, positive_int, sample_indices
 
-__all__ = ["LeastSquares", "make_regression", "minibatches", "BagOfWords", "bag_of_words"]
+__all__ = ["FiniteSum", "LeastSquares", "make_regression", "minibatches", "BagOfWords", "bag_of_words"]
+
+
+@runtime_checkable
+class FiniteSum(Protocol):
+    r"""The interface of every finite-sum problem :math:`f(w) = \frac1n \sum_{i=1}^n f_i(w)` in optlib.
+
+    What :func:`optlib.trajectory.run_stochastic` needs, and all it uses:
+
+    * ``n_samples``: :math:`n`;
+    * ``param_shape``: the shape of one parameter :math:`w` (``(d,)`` for the linear models here);
+    * ``loss(w, idx=None)``: :math:`\frac1{|I|}\sum_{i \in I} f_i(w)` over the sample indices ``idx``
+      (all samples by default), shape ``w.shape[:-len(param_shape)]``;
+    * ``batch_gradient(w, idx)``: :math:`\frac1{|I|}\sum_{i \in I} \nabla f_i(w)`, shaped like ``w``;
+    * ``gradient(w)``: the full gradient :math:`\nabla f(w)`, shaped like ``w``.
+
+    ``w`` may be a stack of copies ``(k, *param_shape)``; ``idx`` then has shape ``(B,)`` (the same
+    samples for every copy) or ``(k, B)`` (one set per copy). A problem that knows its minimum may add
+    ``min_value`` and ``excess_loss(w)`` (:math:`f(w) - f^\star`), which the runner then uses to record
+    losses without cancellation.
+    """
+
+    @property
+    def n_samples(self) -> int: ...
+
+    @property
+    def param_shape(self) -> tuple[int, ...]: ...
+
+    def loss(self, w, idx=None) -> np.ndarray: ...
+
+    def batch_gradient(self, w, idx) -> np.ndarray: ...
+
+    def gradient(self, w) -> np.ndarray: ...
 
 
 def _indices(idx, n: int) -> np.ndarray:
-    idx = np.asarray(idx)
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"idx must hold integer sample indices, got dtype {idx.dtype}")
-    if idx.ndim == 0 or idx.shape[-1] == 0:
-        raise ValueError(f"idx must hold at least one sample index along its last axis, got shape {idx.shape}")
-    if idx.min() < 0 or idx.max() >= n:
-        raise ValueError(f"idx must lie in [0, {n}), got values from {idx.min()} to {idx.max()}")
-    return idx
+    return sample_indices("idx", idx, n)
+
+
+def _rows_times(Xb: np.ndarray, w: np.ndarray) -> np.ndarray:
+    # x_b . w for the rows Xb (..., B, d) and one w (d,) or one w per copy (..., d): shape (..., B)
+    return Xb @ w if w.ndim == 1 else np.matmul(Xb, w[..., None])[..., 0]
+
+
+def _mean_of_rows(r: np.ndarray, Xb: np.ndarray, w_shape: tuple) -> np.ndarray:
+    # (1/B) sum_b r_b x_b, as a (1, B) @ (B, d) product per copy, shaped like w
+    g = np.matmul(r[..., None, :], Xb)[..., 0, :]
+    g /= r.shape[-1]
+    if g.shape != w_shape:  # one set of indices for several copies of w, or the other way round
+        g = np.broadcast_to(g, np.broadcast_shapes(g.shape, w_shape)).copy()
+    return g
 
 
 # --- linear least squares ---------------------------------------------------------------------------
@@ -264,10 +306,9 @@ def minibatches(n_samples: int, batch_size: int, rng: np.random.Generator, drop_
     """
     n_samples = positive_int("n_samples", n_samples)
     batch_size = positive_int("batch_size", batch_size)
-    if not isinstance(drop_last, (bool, np.bool_)):
-        raise TypeError(f"drop_last must be True or False, got {type(drop_last).__name__}: {drop_last!r}")
+    drop_last = boolean("drop_last", drop_last)
     if epochs is not None:
-        epochs = positive_int("epochs", epochs, minimum=0)
+        epochs = non_negative_int("epochs", epochs)
     rng = generator(rng)
     if drop_last and batch_size > n_samples:
         raise ValueError(f"Invalid batch_size: {batch_size} (with drop_last=True, batch_size must be <= "
@@ -310,10 +351,9 @@ def _minibatches(n, batch_size, rng, drop_last, epochs):
 # (one row per optimizer setting), so sweeps run vectorised::
 #
 #     task = bag_of_words(seed=0)
-#     rng = np.random.default_rng(1)
 #     w = np.zeros(task.dim)
-#     g = task.gradient(w, task.sample_batch(rng, 32))   # a mini-batch gradient
-#     task.loss(w)                                        # log 2 at w = 0
+#     g = task.batch_gradient(w, np.arange(32))   # a mini-batch gradient
+#     task.loss(w)                                # log 2 at w = 0
 
 
 def _log1p_exp(z: np.ndarray) -> np.ndarray:
@@ -327,12 +367,14 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BagOfWords:
     """Documents ``X`` (``(n, d)`` word counts), labels ``y`` (``(n,)``, 0 or 1) and the task's truth.
 
     ``frequency[j]`` is the fraction of documents that contain word ``j`` (words are sorted from the
-    most to the least frequent); ``w_true`` are the weights the labels were drawn from.
+    most to the least frequent); ``w_true`` are the weights the labels were drawn from. A
+    :class:`FiniteSum`, like :class:`LeastSquares`: ``w`` may be one vector ``(d,)`` or copies
+    ``(..., d)``, and ``idx`` ``(B,)`` or one set per copy ``(..., B)``.
     """
 
     X: np.ndarray
@@ -341,34 +383,43 @@ class BagOfWords:
     frequency: np.ndarray
 
     @property
-    def n(self) -> int:
+    def n_samples(self) -> int:
         return self.X.shape[0]
 
     @property
     def dim(self) -> int:
         return self.X.shape[1]
 
-    def _rows(self, batch):
-        if batch is None:
-            return self.X, self.y
-        batch = np.asarray(batch)
-        return self.X[batch], self.y[batch]
+    @property
+    def param_shape(self) -> tuple[int]:
+        return (self.dim,)
 
-    def loss(self, w, batch=None) -> np.ndarray:
-        """Mean logistic loss over ``batch`` (indices of documents; all documents by default)."""
-        X, y = self._rows(batch)
-        z = np.asarray(w, dtype=float) @ X.T                      # (..., b)
+    def _logits(self, w, idx):
+        # z_i = x_i . w on the documents idx (all by default), and their labels
+        w = np.asarray(w, dtype=float)
+        if w.shape[-1:] != (self.dim,):
+            raise ValueError(f"w must have a last axis of length {self.dim}, got shape {w.shape}")
+        if idx is None:
+            return w, w @ self.X.T, self.X, self.y
+        idx = _indices(idx, self.n_samples)
+        Xb = self.X[idx]  # (..., B, d)
+        return w, _rows_times(Xb, w), Xb, self.y[idx]
+
+    def loss(self, w, idx=None) -> np.ndarray:
+        """Mean logistic loss over the documents ``idx`` (all by default): shape ``w.shape[:-1]``."""
+        _, z, _, y = self._logits(w, idx)
         return np.mean(_log1p_exp(z) - y * z, axis=-1)
 
-    def gradient(self, w, batch=None) -> np.ndarray:
-        """Gradient of :meth:`loss` with respect to ``w``, same shape as ``w``."""
-        X, y = self._rows(batch)
-        z = np.asarray(w, dtype=float) @ X.T                      # (..., b)
+    def gradient(self, w) -> np.ndarray:
+        r"""The full gradient :math:`\frac1n \sum_i (\sigma(z_i) - y_i)\, x_i`, shaped like ``w``."""
+        w, z, X, y = self._logits(w, None)
         return (_sigmoid(z) - y) @ X / X.shape[0]
 
-    def sample_batch(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """Indices of a mini-batch of ``size`` documents, drawn without replacement."""
-        return rng.choice(self.n, size=size, replace=False)
+    def batch_gradient(self, w, idx) -> np.ndarray:
+        r"""The mini-batch gradient :math:`\frac1B \sum_{i \in \text{idx}} (\sigma(z_i) - y_i)\, x_i`, shaped
+        like ``w`` (with ``idx`` of shape ``(..., B)``, each copy of ``w`` averages over its own samples)."""
+        w, z, Xb, y = self._logits(w, idx)
+        return _mean_of_rows(_sigmoid(z) - y, Xb, w.shape)
 
 
 def bag_of_words(n_docs: int = 3000, vocabulary: int = 300, words_per_doc: int = 10,
@@ -383,13 +434,12 @@ def bag_of_words(n_docs: int = 3000, vocabulary: int = 300, words_per_doc: int =
         weight_scale: standard deviation of the true weights, which are Gaussian for every word.
         seed: seeds ``np.random.default_rng``; the same seed gives the same task.
     """
-    for name, value in (("n_docs", n_docs), ("vocabulary", vocabulary), ("words_per_doc", words_per_doc)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if not np.isfinite(zipf_exponent) or zipf_exponent < 0:
-        raise ValueError(f"zipf_exponent must be a finite number >= 0, got {zipf_exponent!r}")
-    if not np.isfinite(weight_scale) or weight_scale < 0:
-        raise ValueError(f"weight_scale must be a finite number >= 0, got {weight_scale!r}")
+    n_docs = positive_int("n_docs", n_docs)
+    vocabulary = positive_int("vocabulary", vocabulary)
+    words_per_doc = positive_int("words_per_doc", words_per_doc)
+    zipf_exponent = finite_non_negative("zipf_exponent", zipf_exponent)
+    weight_scale = finite_non_negative("weight_scale", weight_scale)
+    seed = non_negative_int("seed", seed)
     rng = np.random.default_rng(seed)
     p = np.arange(1, vocabulary + 1, dtype=float) ** -float(zipf_exponent)
     p /= p.sum()
