@@ -43,6 +43,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytestmark = pytest.mark.book  # JupyterLab, kernels and a browser: `make test`, not `make check`
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SCREENSHOTS = ROOT / "_build" / "screenshots" / "lab"
