@@ -36,6 +36,7 @@ import socket
 import subprocess
 import sys
 import time
+import unicodedata
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -446,15 +447,25 @@ CITATIONS = """
 """
 
 
+LATEX_ACCENTS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "c": "\u0327"}
+
+
+def latex_to_text(text: str) -> str:
+    """BibTeX's {\\"u} and braces as plain Unicode text ("G{\\"u}rb{\\"u}zbalaban" -> "Gürbüzbalaban")."""
+    text = re.sub(r"""\\([`'^"~c])\s*\{?\\?([A-Za-z])\}?""", lambda m: m.group(2) + LATEX_ACCENTS[m.group(1)], text)
+    return unicodedata.normalize("NFC", text.replace("{", "").replace("}", "")).strip()
+
+
 def bibliography() -> dict[str, tuple[str, str]]:
     """key -> (first author's last name, year) from references.bib."""
     entries = {}
     for entry in re.split(r"\n(?=@)", (ROOT / "references.bib").read_text()):
         key = re.match(r"\s*@\w+\s*\{\s*([^,\s]+)", entry)
-        author = re.search(r"\bauthor\s*=\s*\{([^,}]+)", entry)
+        author = re.search(r"\bauthor\s*=\s*\{(.*)\}\s*,?\s*$", entry, re.MULTILINE)
         year = re.search(r"\byear\s*=\s*\{?(\d{4})", entry)
         if key and author and year:
-            entries[key.group(1)] = (author.group(1).strip(), year.group(1))
+            first = latex_to_text(author.group(1)).split(" and ")[0]
+            entries[key.group(1)] = (first.split(",")[0].strip(), year.group(1))
     return entries
 
 
