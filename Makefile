@@ -33,8 +33,11 @@ test: $(STAMP)
 check: $(STAMP)
 	$(BIN)/python -m pytest -m "not book" tests
 
+# JupyterLab for readers: open on the first chapter, live explorers, the chapters rendered by jupyterlab-myst.
+# lab/ is on JUPYTER_CONFIG_PATH (hides nbgrader's extensions: instructors' tools, see the README) and on
+# JUPYTER_PATH (lab/labextensions/optlib-citations: citations as author-year from references.bib).
 lab: $(STAMP)
-	OPTLIB_EXPLORERS=live PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab chapters
+	OPTLIB_EXPLORERS=live JUPYTER_CONFIG_PATH="$(CURDIR)/lab$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" JUPYTER_PATH="$(CURDIR)/lab$${JUPYTER_PATH:+:$$JUPYTER_PATH}" PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --LabApp.default_url=/lab/tree/chapters/01_loss_functions.ipynb
 
 clean:
 	rm -rf _build

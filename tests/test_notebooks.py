@@ -1,6 +1,8 @@
 """The chapters as files: committed without outputs, all in the table of contents, runnable on Colab."""
 
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import nbformat
 import pytest
@@ -47,6 +49,16 @@ def test_every_toc_entry_exists():
         assert any((ROOT / f"{entry}{suffix}").exists() for suffix in (".ipynb", ".md")), entry
 
 
+def website() -> str:
+    """The book's website, from _config.yml: html.baseurl if set, else the repository's GitHub Pages."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    baseurl = config.get("html", {}).get("baseurl")
+    if baseurl:
+        return baseurl.rstrip("/") + "/"
+    owner, name = urlsplit(config["repository"]["url"]).path.strip("/").split("/")[:2]
+    return f"https://{owner}.github.io/{name}/"
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_first_code_cell_installs_optlib_when_missing(path):
     notebook = nbformat.read(path, as_version=4)
@@ -55,3 +67,14 @@ def test_first_code_cell_installs_optlib_when_missing(path):
     assert "import optlib" in first.source and "except ImportError" in first.source
     assert repository in first.source, "the install URL must be the repository in _config.yml"
     assert "remove-cell" in first.metadata.get("tags", [])
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_install_cell_sends_colab_readers_to_the_chapter_on_the_website(path):
+    """Colab cannot render MyST: the install cell says so once and links this chapter's page."""
+    first = next(cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
+    page = f"{website()}chapters/{path.stem}.html"
+    assert re.findall(r"https?://\S+\.html", first.source) == [page], f"the cell must link {page} (once)"
+    assert len(re.findall(r"Colab cannot render", first.source)) == 1
+    assert first.source.count("MyST") == 1
+
