@@ -11,10 +11,10 @@ __all__ = ["gradient_descent_explorer"]
 
 
 def gradient_descent_explorer(steps: int = 50):
-    """Plain gradient descent; the website's player sweeps the learning rate from 0.01 to 2.5."""
+    """Plain gradient descent at any learning rate from 0.01 to 2.5 (the website: 12 of them)."""
 
     def make_runs(surface, start, lr):
         return {"GD": run(SGD, surface, start, steps=steps, lr=lr)}
 
-    return surface_explorer(make_runs, [Slider("lr", 0.01, 2.5, 0.5, log=True, label="learning rate")],
-                            sweep="lr")
+    return surface_explorer(make_runs, [Slider("lr", 0.01, 2.5, 0.5, log=True, label="learning rate η", grid=12)],
+                            runs=["GD"], name="gradient_descent_explorer")

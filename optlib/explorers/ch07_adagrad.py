@@ -12,7 +12,7 @@ __all__ = ["adagrad_explorer"]
 
 
 def adagrad_explorer(steps: int = 60):
-    """Adagrad against gradient descent; the website's player sweeps Adagrad's learning rate."""
+    """Adagrad against gradient descent, each with its own learning rate."""
 
     def make_runs(surface, start, lr, initial_accumulator_value, gd_lr):
         return {
@@ -22,8 +22,9 @@ def adagrad_explorer(steps: int = 60):
         }
 
     controls = [
-        Slider("lr", 0.03, 3.0, 0.5, log=True, label="Adagrad lr"),
-        Slider("initial_accumulator_value", 0.0, 10.0, 0.0, label="initial accumulator", step=0.1),
-        Slider("gd_lr", 0.01, 2.5, 0.5, log=True, label="GD lr"),
+        Slider("lr", 0.03, 3.0, 0.5, log=True, label="Adagrad η", grid=6),
+        Slider("initial_accumulator_value", 0.0, 10.0, 0.0, label="initial accumulator G₀", step=0.1,
+               grid=[0.0, 1.0, 10.0]),
+        Slider("gd_lr", 0.01, 2.5, 0.5, log=True, label="GD η", grid=[0.1, 0.5, 1.5]),
     ]
-    return surface_explorer(make_runs, controls, sweep="lr")
+    return surface_explorer(make_runs, controls, runs=["GD", "Adagrad"], name="adagrad_explorer")

@@ -12,7 +12,7 @@ __all__ = ["rmsprop_explorer"]
 
 
 def rmsprop_explorer(steps: int = 80):
-    """RMSprop against Adagrad at the same learning rate; the website's player sweeps ``alpha``."""
+    """RMSprop against Adagrad, each with its own learning rate."""
 
     def make_runs(surface, start, lr, alpha, centered, adagrad_lr):
         return {
@@ -22,9 +22,9 @@ def rmsprop_explorer(steps: int = 80):
         }
 
     controls = [
-        Slider("lr", 0.003, 0.5, 0.1, log=True, label="RMSprop lr"),
-        Slider("alpha", 0.0, 0.999, 0.9, label="alpha", step=0.001),
+        Slider("lr", 0.003, 0.5, 0.1, log=True, label="RMSprop η", grid=6),
+        Slider("alpha", 0.0, 0.999, 0.9, label="α", step=0.001, grid=[0.0, 0.5, 0.9, 0.99, 0.999]),
         Choice("centered", ["no", "yes"], "no", label="centered"),
-        Slider("adagrad_lr", 0.03, 3.0, 0.5, log=True, label="Adagrad lr"),
+        Slider("adagrad_lr", 0.03, 3.0, 0.5, log=True, label="Adagrad η", grid=[0.1, 0.5, 1.5]),
     ]
-    return surface_explorer(make_runs, controls, sweep="alpha")
+    return surface_explorer(make_runs, controls, runs=["Adagrad", "RMSprop"], name="rmsprop_explorer")

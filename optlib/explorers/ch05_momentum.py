@@ -11,7 +11,7 @@ __all__ = ["momentum_explorer"]
 
 
 def momentum_explorer(steps: int = 60):
-    """Heavy-ball momentum and plain GD side by side; the website's player sweeps the momentum from 0 to 0.98.
+    """Heavy-ball momentum and plain GD side by side.
 
     Both runs use the same learning rate, so ``momentum = 0`` draws two identical paths, and every
     difference in the sweep is the work of the momentum term.
@@ -24,7 +24,7 @@ def momentum_explorer(steps: int = 60):
         }
 
     controls = [
-        Slider("lr", 0.001, 2.5, 0.1, log=True, label="learning rate"),
-        Slider("momentum", 0.0, 0.98, 0.9, label="momentum β", step=0.01),
+        Slider("lr", 0.001, 2.5, 0.1, log=True, label="learning rate η", grid=8),
+        Slider("momentum", 0.0, 0.98, 0.9, label="momentum β", step=0.01, grid=[0.0, 0.3, 0.5, 0.7, 0.9, 0.98]),
     ]
-    return surface_explorer(make_runs, controls, sweep="momentum")
+    return surface_explorer(make_runs, controls, runs=["GD", "Momentum"], name="momentum_explorer")

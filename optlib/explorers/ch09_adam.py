@@ -13,7 +13,7 @@ __all__ = ["adam_explorer"]
 
 
 def adam_explorer(steps: int = 80):
-    """Adam against RMSprop and momentum at the same learning rate; the website's player sweeps beta1."""
+    """Adam against RMSprop and momentum at the same learning rate."""
 
     def make_runs(surface, start, lr, beta1, beta2, amsgrad, momentum_lr):
         return {
@@ -24,10 +24,11 @@ def adam_explorer(steps: int = 80):
         }
 
     controls = [
-        Slider("lr", 0.003, 0.5, 0.1, log=True, label="lr (Adam, RMSprop)"),
-        Slider("beta1", 0.0, 0.99, 0.9, label="beta1", step=0.01),
-        Slider("beta2", 0.9, 0.9999, 0.999, label="beta2 (= RMSprop alpha)", step=0.0001),
+        Slider("lr", 0.003, 0.5, 0.1, log=True, label="η (Adam, RMSprop)", grid=5),
+        Slider("beta1", 0.0, 0.99, 0.9, label="β₁", step=0.01, grid=[0.0, 0.5, 0.9, 0.99]),
+        Slider("beta2", 0.9, 0.9999, 0.999, label="β₂ (= RMSprop α)", step=0.0001, grid=[0.9, 0.99, 0.999]),
         Choice("amsgrad", ["no", "yes"], "no", label="AMSGrad"),
-        Slider("momentum_lr", 1e-4, 0.3, 0.001, log=True, label="Momentum lr"),
+        Slider("momentum_lr", 1e-4, 0.3, 0.001, log=True, label="Momentum η", grid=[0.001]),
     ]
-    return surface_explorer(make_runs, controls, sweep="beta1", surface="Beale", start=(1.0, 1.5))
+    return surface_explorer(make_runs, controls, runs=["Momentum", "RMSprop", "Adam"], surface="Beale",
+                            start=(1.0, 1.5), name="adam_explorer")

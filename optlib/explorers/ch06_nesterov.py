@@ -11,9 +11,9 @@ __all__ = ["nesterov_explorer"]
 
 
 def nesterov_explorer(steps: int = 60):
-    """Heavy ball and Nesterov with the same ``lr`` and ``momentum``; the player sweeps the learning rate.
+    """Heavy ball and Nesterov with the same ``lr`` and ``momentum``.
 
-    On the default quadratic (largest curvature 1) the sweep crosses both stability limits: Nesterov's
+    On the default quadratic (largest curvature 1) the learning rate's range crosses both stability limits: Nesterov's
     at ``lr = (2 + 2 momentum) / (1 + 2 momentum)`` first, heavy ball's at ``2 + 2 momentum`` later.
     """
 
@@ -24,7 +24,7 @@ def nesterov_explorer(steps: int = 60):
         }
 
     controls = [
-        Slider("lr", 0.01, 4.0, 0.5, log=True, label="learning rate"),
-        Slider("momentum", 0.01, 0.98, 0.9, label="momentum β", step=0.01),
+        Slider("lr", 0.01, 4.0, 0.5, log=True, label="learning rate η", grid=8),
+        Slider("momentum", 0.01, 0.98, 0.9, label="momentum β", step=0.01, grid=[0.01, 0.3, 0.5, 0.7, 0.9, 0.98]),
     ]
-    return surface_explorer(make_runs, controls, sweep="lr")
+    return surface_explorer(make_runs, controls, runs=["Momentum", "Nesterov"], name="nesterov_explorer")
