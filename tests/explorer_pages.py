@@ -15,7 +15,7 @@ READ_EXPLORERS = r"""
   const spec = JSON.parse(root.querySelector('script.optlib-explorer-data').textContent);
   return {id: root.id, name: root.dataset.explorer, ready: root.classList.contains('optlib-explorer-ready'),
           setting: Number(root.dataset.setting), controls: spec.controls, keys: spec.keys,
-          strides: spec.strides, n_settings: spec.settings.length};
+          strides: spec.strides, n_settings: spec.n_settings};
 })
 """
 

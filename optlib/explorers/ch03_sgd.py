@@ -11,7 +11,7 @@ and compares, from the same start and with the same learning rate:
 The dotted line on the loss panel is the first-order prediction of the noise ball for a constant step,
 ``lr * tr(S) / 4`` (``S`` the covariance of the one-sample gradients at the optimum). It is first order
 in the learning rate: the right panel sets it against the plateau optlib measures (constant-step SGD
-started at the optimum, the excess loss averaged over steps 1000-4000 and 16 runs) at every learning
+started at the optimum, the excess loss averaged over steps 500-1500 and 32 runs) at every learning
 rate, and shades the range where the two differ by more than half: there the one-sample iteration
 nears its mean-square stability limit (about ``2 / (d + 2)`` for ``d`` isotropic features, far below
 GD's ``2 / L``) and the formula underestimates the plateau several times over.
@@ -62,8 +62,8 @@ def noise_ball(problem: LeastSquares, lr: float, batch_size: int = 1) -> float:
 
 
 @lru_cache(maxsize=16)
-def measured_plateau(data: str, noise: float, lrs: tuple = tuple(PLATEAU_LRS), runs: int = 16,
-                     steps: int = 4000, burn_in: int = 1000) -> np.ndarray:
+def measured_plateau(data: str, noise: float, lrs: tuple = tuple(PLATEAU_LRS), runs: int = 32,
+                     steps: int = 1500, burn_in: int = 500) -> np.ndarray:
     """Constant-step one-sample SGD's stationary excess loss at each of ``lrs``, as optlib measures it:
     ``runs`` runs started at the optimum, the excess loss averaged over steps ``burn_in .. steps``
     (NaN where the runs diverged)."""
@@ -146,7 +146,7 @@ def sgd_explorer(steps: int = 300):
 
     limit = formula_fails_above()
     controls = [
-        Slider("lr", 0.005, 0.5, 0.05, log=True, label="learning rate η", grid=8),
+        Slider("lr", 0.005, 0.5, 0.05, log=True, label="learning rate η", grid=[0.01, 0.05, 0.2, 0.5]),
         Choice("schedule", ["constant", "1/sqrt(t)"], "constant", label="schedule"),
         Slider("noise", 0.0, 2.0, 1.0, label="label noise σ", step=0.1, grid=[0.0, 1.0]),
         Choice("data", list(DATA_SETS), "round", label="data set"),

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from ..sgd import SGD
-from ..trajectory import run
 from .base import Slider
-from .surface import surface_explorer
+from .surface import cached_run, surface_explorer
 
 __all__ = ["momentum_explorer"]
 
@@ -17,10 +16,10 @@ def momentum_explorer(steps: int = 60):
     difference in the sweep is the work of the momentum term.
     """
 
-    def make_runs(surface, start, lr, momentum):
+    def make_runs(surface, starts, lr, momentum):
         return {
-            "GD": run(SGD, surface, start, steps=steps, lr=lr),
-            "Momentum": run(SGD, surface, start, steps=steps, lr=lr, momentum=momentum),
+            "GD": cached_run(SGD, surface, starts, steps, lr=lr),
+            "Momentum": cached_run(SGD, surface, starts, steps, lr=lr, momentum=momentum),
         }
 
     controls = [

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from ..sgd import SGD
-from ..trajectory import run
 from .base import Slider
-from .surface import surface_explorer
+from .surface import cached_run, surface_explorer
 
 __all__ = ["nesterov_explorer"]
 
@@ -17,10 +16,10 @@ def nesterov_explorer(steps: int = 60):
     at ``lr = (2 + 2 momentum) / (1 + 2 momentum)`` first, heavy ball's at ``2 + 2 momentum`` later.
     """
 
-    def make_runs(surface, start, lr, momentum):
+    def make_runs(surface, starts, lr, momentum):
         return {
-            "Momentum": run(SGD, surface, start, steps=steps, lr=lr, momentum=momentum),
-            "Nesterov": run(SGD, surface, start, steps=steps, lr=lr, momentum=momentum, nesterov=True),
+            "Momentum": cached_run(SGD, surface, starts, steps, lr=lr, momentum=momentum),
+            "Nesterov": cached_run(SGD, surface, starts, steps, lr=lr, momentum=momentum, nesterov=True),
         }
 
     controls = [

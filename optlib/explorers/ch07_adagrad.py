@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from ..adagrad import Adagrad
 from ..sgd import SGD
-from ..trajectory import run
 from .base import Slider
-from .surface import surface_explorer
+from .surface import cached_run, surface_explorer
 
 __all__ = ["adagrad_explorer"]
 
@@ -14,10 +13,10 @@ __all__ = ["adagrad_explorer"]
 def adagrad_explorer(steps: int = 60):
     """Adagrad against gradient descent, each with its own learning rate."""
 
-    def make_runs(surface, start, lr, initial_accumulator_value, gd_lr):
+    def make_runs(surface, starts, lr, initial_accumulator_value, gd_lr):
         return {
-            "GD": run(SGD, surface, start, steps=steps, lr=gd_lr),
-            "Adagrad": run(Adagrad, surface, start, steps=steps, lr=lr,
+            "GD": cached_run(SGD, surface, starts, steps, lr=gd_lr),
+            "Adagrad": cached_run(Adagrad, surface, starts, steps, lr=lr,
                            initial_accumulator_value=initial_accumulator_value),
         }
 

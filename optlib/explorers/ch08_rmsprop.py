@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from ..adagrad import Adagrad
 from ..rmsprop import RMSprop
-from ..trajectory import run
 from .base import Choice, Slider
-from .surface import surface_explorer
+from .surface import cached_run, surface_explorer
 
 __all__ = ["rmsprop_explorer"]
 
@@ -14,16 +13,16 @@ __all__ = ["rmsprop_explorer"]
 def rmsprop_explorer(steps: int = 80):
     """RMSprop against Adagrad, each with its own learning rate."""
 
-    def make_runs(surface, start, lr, alpha, centered, adagrad_lr):
+    def make_runs(surface, starts, lr, alpha, centered, adagrad_lr):
         return {
-            "Adagrad": run(Adagrad, surface, start, steps=steps, lr=adagrad_lr),
-            "RMSprop": run(RMSprop, surface, start, steps=steps, lr=lr, alpha=alpha,
+            "Adagrad": cached_run(Adagrad, surface, starts, steps, lr=adagrad_lr),
+            "RMSprop": cached_run(RMSprop, surface, starts, steps, lr=lr, alpha=alpha,
                            centered=centered == "yes"),
         }
 
     controls = [
-        Slider("lr", 0.003, 0.5, 0.1, log=True, label="RMSprop η", grid=6),
-        Slider("alpha", 0.0, 0.999, 0.9, label="α", step=0.001, grid=[0.0, 0.5, 0.9, 0.99, 0.999]),
+        Slider("lr", 0.003, 0.5, 0.1, log=True, label="RMSprop η", grid=[0.01, 0.03, 0.1, 0.3]),
+        Slider("alpha", 0.0, 0.999, 0.9, label="α", step=0.001, grid=[0.0, 0.9, 0.99, 0.999]),
         Choice("centered", ["no", "yes"], "no", label="centered"),
         Slider("adagrad_lr", 0.03, 3.0, 0.5, log=True, label="Adagrad η", grid=[0.1, 0.5, 1.5]),
     ]

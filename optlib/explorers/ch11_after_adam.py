@@ -15,9 +15,8 @@ from ..muon import NS_COEFFICIENTS, newton_schulz
 from ..nadam import NAdam
 from ..plots import color
 from ..radam import RAdam
-from ..trajectory import run
 from .base import Choice, Explorer, Line, Panel, Series, Slider
-from .surface import surface_explorer
+from .surface import cached_run, surface_explorer
 
 __all__ = ["after_adam_explorer", "newton_schulz_explorer"]
 
@@ -36,20 +35,20 @@ SUCCESSORS = {
 def after_adam_explorer(steps: int = 150):
     """Adam and one successor at the same settings."""
 
-    def make_runs(surface, start, optimizer, lr, beta1, weight_decay):
+    def make_runs(surface, starts, optimizer, lr, beta1, weight_decay):
         cls, kwargs = SUCCESSORS[optimizer](lr, beta1, weight_decay)
-        return {"Adam": run(Adam, surface, start, steps=steps, lr=lr, betas=(beta1, 0.999)),
-                optimizer: run(cls, surface, start, steps=steps, **kwargs)}
+        return {"Adam": cached_run(Adam, surface, starts, steps, lr=lr, betas=(beta1, 0.999)),
+                optimizer: cached_run(cls, surface, starts, steps, **kwargs)}
 
     controls = [
         Choice("optimizer", list(SUCCESSORS), "AMSGrad", label="successor"),
-        Slider("lr", 0.003, 1.0, 0.1, log=True, label="η (Adadelta: 1)", grid=5),
-        Slider("beta1", 0.0, 0.99, 0.9, label="β₁", step=0.01, grid=[0.0, 0.5, 0.9]),
+        Slider("lr", 0.003, 1.0, 0.1, log=True, label="η (Adadelta: 1)", grid=[0.01, 0.1]),
+        Slider("beta1", 0.0, 0.99, 0.9, label="β₁", step=0.01, grid=[0.5, 0.9]),
         Slider("weight_decay", 0.0, 1.0, 0.01, label="decoupled weight decay λ (AdamW, Lion)", step=0.01,
-               grid=[0.0, 0.01, 0.1]),
+               grid=[0.01, 0.1]),
     ]
     return surface_explorer(make_runs, controls, runs=["Adam", "AMSGrad"], surface="Rosenbrock",
-                            start=(-1.5, 2.0), name="after_adam_explorer")
+                            start=(-1.5, 2.0), start_points=[(2.5, -2.5)], name="after_adam_explorer")
 
 
 COEFFICIENTS = {"quintic (Muon)": NS_COEFFICIENTS, "cubic (classical)": (1.5, -0.5, 0.0)}

@@ -145,6 +145,33 @@ def _encode(values: np.ndarray) -> str:
     return base64.b64encode(zlib.compress(shuffled, 9)).decode("ascii")
 
 
+def _slot_tables(rows: list[list], shape: list[int], singles: int, lines: int) -> list[dict]:
+    """Each slot of a setting's row (the title, each contour panel, each line's five entries) as a table
+    over only the controls it depends on: a control along which the slot never changes is dropped
+    (a reference run that no control of the other optimizer moves is listed once, not once per value).
+
+    Returns ``[{"dims": [control index, ...], "strides": [...], "values": [...]}]``.
+    """
+    table = np.asarray(rows, dtype=np.int64).reshape(*shape, -1)
+    spans = [(i, i + 1) for i in range(singles)] + [(singles + 5 * j, singles + 5 * j + 5) for j in range(lines)]
+    slots = []
+    for start, stop in spans:
+        part = table[..., start:stop]
+        dims = []
+        for axis in range(len(shape)):
+            first = part.take([0], axis=axis)
+            if np.all(part == first):
+                part = first
+            else:
+                dims.append(axis)
+        part = part.reshape([shape[d] for d in dims] + [stop - start])
+        strides = np.cumprod([1] + [shape[d] for d in dims][::-1])[::-1][1:].astype(int).tolist()
+        values = part.reshape(-1, stop - start)
+        slots.append(dict(dims=dims, strides=strides,
+                          values=values[:, 0].tolist() if stop - start == 1 else values.tolist()))
+    return slots
+
+
 def site_data(explorer: Explorer) -> dict:
     """Everything the page needs, computed by optlib: the controls, the distinct arrays, and per setting
     which arrays each line slot and contour panel shows (see the module docstring)."""
@@ -207,10 +234,12 @@ def site_data(explorer: Explorer) -> dict:
         strides=strides, keys=keys,
         lines=[dict(key=line.key, legend=line.legend, dash=line.dash, style=line.style)
                for panel in explorer.panels for line in panel.lines], contour_panels=contour_panels, contours=unique,
-        strings=strings.arrays, settings=rows, offsets=offsets,
+        strings=strings.arrays, slots=_slot_tables(rows, [len(c["values"]) for c in controls],
+                                                    1 + len(contour_panels), len(keys)),
+        offsets=offsets, n_settings=len(rows),
         pool=_encode(buffer),
         default=int(sum(c["default"] * s for c, s in zip(controls, strides, strict=True))),
-        _buffer=buffer,
+        _buffer=buffer, _rows=rows,
     )
 
 
@@ -221,7 +250,7 @@ def _bokeh_layout(explorer: Explorer, data: dict, uid: str):
     from bokeh.plotting import figure
 
     buffer, offsets, strings = data["_buffer"], data["offsets"], data["strings"]
-    setting = data["settings"][data["default"]]
+    setting = data["_rows"][data["default"]]
 
     def array(i):
         return buffer[offsets[i]:offsets[i + 1]] if i >= 0 else np.zeros(0)
@@ -328,7 +357,7 @@ def site_html(explorer: Explorer) -> str:
     text = json.dumps(payload, separators=(",", ":"), allow_nan=False)
     uid = f"optlib-{explorer.name}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
     script, div = components(_bokeh_layout(explorer, data, uid))
-    default = data["settings"][data["default"]]
+    default = data["_rows"][data["default"]]
     title = html.escape(data["strings"][default[0]])
     controls = "".join(_control_html(uid, i, c) for i, c in enumerate(data["controls"]))
     alt = html.escape(f"{explorer.name.replace('_', ' ')} at its default setting: {data['strings'][default[0]]}")
@@ -354,5 +383,5 @@ def site_html(explorer: Explorer) -> str:
 def site_sizes(explorer: Explorer) -> Mapping:
     """Settings, distinct arrays and bytes of the site form (for reports)."""
     data = site_data(explorer)
-    return dict(settings=len(data["settings"]), arrays=len(data["offsets"]) - 1,
+    return dict(settings=data["n_settings"], arrays=len(data["offsets"]) - 1,
                 numbers=int(data["offsets"][-1]), data_bytes=len(data["pool"]))

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from ..plots import color
-from ..surfaces import SURFACES, get_surface
-from ..trajectory import Trajectory
+from ..surfaces import SURFACES, Surface, get_surface
+from ..trajectory import Trajectory, run
 from .base import Choice, Explorer, Line, Panel, Series, Slider
 
-__all__ = ["surface_explorer", "describe", "START_POINTS"]
+__all__ = ["surface_explorer", "cached_run", "describe", "START_POINTS"]
 
 #: The start points the website offers besides the explorer's default (every surface, inside its window).
 START_POINTS = [(2.5, -2.5), (-1.0, 3.5)]
@@ -35,14 +36,47 @@ def run_series(label: str, path: Trajectory, min_value: float, i: int) -> dict:
             f"loss{i}": Series(np.arange(len(gap)), gap, label, c)}
 
 
+_RUNS: OrderedDict = OrderedDict()
+_MAX_RUNS = 4096
+
+
+def cached_run(optimizer, surface: Surface, start, steps: int, **hyperparameters) -> Trajectory:
+    """:func:`optlib.trajectory.run`, remembered (least recently used, up to 4096 runs): moving one
+    control reruns only the runs that depend on it, and a website grid computes each distinct run once.
+
+    ``start`` may be a batch of points ``(k, 2)``: the explorers run every start point of the website
+    at once (element-wise updates: the same numbers as one run per point, in one loop).
+    """
+    start = np.asarray(start, dtype=float)
+    key = (optimizer, surface.name, surface.bounds, start.shape, start.tobytes(), steps,
+           tuple(sorted(hyperparameters.items())))
+    if key in _RUNS:
+        _RUNS.move_to_end(key)
+        return _RUNS[key]
+    result = run(optimizer, surface, start, steps=steps, **hyperparameters)
+    _RUNS[key] = result
+    if len(_RUNS) > _MAX_RUNS:
+        _RUNS.popitem(last=False)
+    return result
+
+
+def _one(path: Trajectory, j: int) -> Trajectory:
+    """Run ``j`` of a batch of runs."""
+    diverged = int(path.diverged_at[j])
+    return Trajectory(path.points[:, j], path.losses[:, j], None if diverged < 0 else diverged)
+
+
 def surface_explorer(make_runs: Callable[..., Mapping[str, Trajectory]], controls: Sequence[Slider | Choice],
                      runs: Sequence[str], surface: str = "quadratic", start=(-3.0, 2.5),
-                     **explorer_options) -> Explorer:
-    """An :class:`Explorer` of ``make_runs(surface, start, **params) -> {label: Trajectory}``.
+                     start_points: Sequence = tuple(START_POINTS), **explorer_options) -> Explorer:
+    """An :class:`Explorer` of ``make_runs(surface, starts, **params) -> {label: Trajectory}``.
+
+    ``make_runs`` gets a batch of start points ``(k, 2)`` and returns batched runs (use
+    :func:`cached_run`).
 
     Adds the controls every such explorer has (the surface, the start point) to the optimizer's own
     ``controls``; ``runs`` names the runs ``make_runs`` returns, in order (for their colours). The
-    website offers every surface and three start points (the default and :data:`START_POINTS`).
+    website offers every surface and the default start with ``start_points`` (default :data:`START_POINTS`).
     """
     common = [
         Choice("surface", list(SURFACES), surface, label="surface"),
@@ -50,11 +84,17 @@ def surface_explorer(make_runs: Callable[..., Mapping[str, Trajectory]], control
         Slider("start_y", -4.5, 4.5, start[1], label="start y", step=0.1),
     ]
 
+    site_starts = [tuple(map(float, start)), *[tuple(p) for p in start_points if tuple(p) != tuple(start)]]
+
     def compute(surface, start_x, start_y, **params):
         surf = get_surface(surface)
+        point = (float(start_x), float(start_y))
+        # Every start point of the website in one batch (plus this one, if it is another).
+        starts = site_starts if point in site_starts else [*site_starts, point]
+        j = starts.index(point)
         data = {"title": f"{surf.name}: {describe(params)}"}
-        for i, (label, path) in enumerate(make_runs(surf, (start_x, start_y), **params).items()):
-            data.update(run_series(label, path, surf.min_value, i))
+        for i, (label, path) in enumerate(make_runs(surf, np.array(starts), **params).items()):
+            data.update(run_series(label, _one(path, j), surf.min_value, i))
         return data
 
     panels = [
@@ -63,6 +103,5 @@ def surface_explorer(make_runs: Callable[..., Mapping[str, Trajectory]], control
         Panel(tuple(Line(f"loss{i}", color(name), legend=False) for i, name in enumerate(runs)),
               xlabel="step t", ylabel="f(θ_t) − f*", ylog=True, width=1.25),
     ]
-    points = {"names": ("start_x", "start_y"), "label": "start point",
-              "values": [tuple(start), *[p for p in START_POINTS if tuple(p) != tuple(start)]]}
+    points = {"names": ("start_x", "start_y"), "label": "start point", "values": site_starts}
     return Explorer(compute, [*controls, *common], panels, points=points, **explorer_options)

@@ -50,9 +50,22 @@
       return index;
     }
 
+    // A setting's row: each slot's entry, looked up by the controls that slot depends on.
+    function settingRow() {
+      const chosen = inputs.map((input) => Number(input.value));
+      const row = [];
+      for (const slot of spec.slots) {
+        let index = 0;
+        slot.dims.forEach((d, i) => { index += chosen[d] * slot.strides[i]; });
+        const value = slot.values[index];
+        if (Array.isArray(value)) row.push(...value); else row.push(value);
+      }
+      return row;
+    }
+
     const shown = {};  // what each source holds now: only sources whose data change are touched
     function render(index) {
-      const row = spec.settings[index];
+      const row = settingRow();
       title.textContent = spec.strings[row[0]];
       let position = 1;
       for (const panel of spec.contour_panels) {
