@@ -58,7 +58,7 @@ async ([uid, index, value]) => {
   const handled = performance.now();
   await new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)));
   await new Promise(resolve => setTimeout(resolve, 250));
-  return (window.__optlibDrawStamp || handled) - start;
+  return window.__optlibDrawStamp ? window.__optlibDrawStamp - start : -1;
 }
 """
 
