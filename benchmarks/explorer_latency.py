@@ -58,7 +58,7 @@ def study():
 
     from optlib import SGD
     from optlib.adam import Adam
-    from optlib.datasets import load_digits
+    from optlib.real_data import load_digits
     from optlib.models import MLP, lr_sweep
 
     return lr_sweep(MLP(64, 8, 10, activation="relu"), load_digits(), {"SGD": (SGD, {}), "Adam": (Adam, {})},

@@ -14,9 +14,16 @@ Modules, each with one job (the import graph flows from figures and widgets down
 
 * ``optlib.optimizer``: the base class (checks, in-place updates, checkpoints);
 * one module per optimizer (``optlib.sgd``, ...);
+* ``optlib.validation``: argument checks shared by the whole package (each names the argument);
 * ``optlib.surfaces``: 2-D test functions with analytic gradients and known minima;
+* ``optlib.problems``: finite-sum problems (least squares, a sparse bag of words) and mini-batches;
+* ``optlib.real_data``: the digits and diabetes sets bundled with scikit-learn;
+* ``optlib.models``: linear models and a small MLP with hand-written backprop, and their training loop;
 * ``optlib.losses`` and ``optlib.gradcheck``: loss functions and a finite-difference checker;
-* ``optlib.trajectory``: run an optimizer on a surface, stopping cleanly at divergence;
+* ``optlib.trajectory``: run an optimizer on a surface (``run``) or on mini-batches of a finite sum
+  (``run_stochastic``), stopping cleanly at divergence;
+* ``optlib.schedules``: learning-rate schedules as functions of the step;
+* ``optlib.iteration_matrices``: the 2x2 maps of heavy ball and Nesterov on a quadratic;
 * ``optlib.plots``: contour and loss figures, one colour per optimizer;
 * ``optlib.explorers``: live ipywidgets explorers and their kernel-free website form;
 * ``optlib.source``: show optlib's own source in a chapter.

@@ -31,7 +31,8 @@ from __future__ import annotations
 import numpy as np
 
 from .averages import leaky_average_of_squares
-from .optimizer import Hyperparameter, Optimizer, boolean, in_unit_interval, non_negative
+from .optimizer import Hyperparameter, Optimizer
+from .validation import boolean, in_unit_interval, non_negative
 
 __all__ = ["Adadelta"]
 

@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Hyperparameter, Optimizer, boolean, non_negative
+from .optimizer import Hyperparameter, Optimizer
+from .validation import boolean, non_negative
 
 __all__ = ["Adagrad"]
 

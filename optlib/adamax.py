@@ -30,7 +30,8 @@ from __future__ import annotations
 import numpy as np
 
 from .averages import leaky_average
-from .optimizer import Hyperparameter, Optimizer, beta_pair, boolean, non_negative
+from .optimizer import Hyperparameter, Optimizer
+from .validation import beta_pair, boolean, non_negative
 
 __all__ = ["Adamax"]
 

@@ -50,8 +50,8 @@ from numbers import Integral
 
 import numpy as np
 
-from .data import minibatches
-from .datasets import Dataset
+from .problems import minibatches
+from .real_data import Dataset
 from .losses import log_softmax, mse, softmax_cross_entropy
 
 __all__ = ["Linear", "MLP", "History", "Sweep", "train", "lr_sweep"]
@@ -259,7 +259,7 @@ def train(model: _Model, optimizer: type, data: Dataset, lr, epochs: int, batch_
     """Train one copy of ``model`` per seed with ``optimizer(params, lr=lr, **hyperparameters)``.
 
     Seed ``s`` fixes both the copy's initialisation and the order of its mini-batches
-    (``rng = np.random.default_rng(s)``, then :func:`optlib.data.minibatches` with the same ``rng``),
+    (``rng = np.random.default_rng(s)``, then :func:`optlib.problems.minibatches` with the same ``rng``),
     so two optimizers trained with the same seeds start from the same weights and see the same
     batches: their difference is due to the optimizer alone. The losses on the whole training and
     test sets are recorded before training and after every ``eval_every`` epochs (and the last).

@@ -52,7 +52,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .optimizer import Hyperparameter, Optimizer, boolean, non_negative
+from .optimizer import Hyperparameter, Optimizer
+from .validation import boolean, non_negative
 
 __all__ = ["Muon", "newton_schulz", "NS_COEFFICIENTS"]
 

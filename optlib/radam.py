@@ -47,7 +47,8 @@ import math
 import numpy as np
 
 from .averages import leaky_average, leaky_average_of_squares
-from .optimizer import Hyperparameter, Optimizer, beta_pair, boolean, non_negative
+from .optimizer import Hyperparameter, Optimizer
+from .validation import beta_pair, boolean, non_negative
 
 __all__ = ["RAdam"]
 

@@ -46,7 +46,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["Schedule", "constant", "step", "exponential", "cosine", "warmup_cosine", "scheduled", "SCHEDULES"]
+__all__ = ["Schedule", "constant", "step", "exponential", "cosine", "warmup_cosine", "scheduled", "SCHEDULES",
+           "SCHEDULE_NAMES", "make_schedule"]
 
 
 # --- argument checks: each names the argument ----------------------------------------------------
@@ -229,3 +230,22 @@ def scheduled(optimizer_class, schedule: Callable[[int], float]):
     Scheduled.__name__ = Scheduled.__qualname__ = f"Scheduled{optimizer_class.__name__}"
     Scheduled.schedule = staticmethod(schedule)
     return Scheduled
+
+
+#: The families :func:`make_schedule` builds, by name.
+SCHEDULE_NAMES = ["constant", "step", "exponential", "cosine", "warmup_cosine"]
+
+
+def make_schedule(name: str, lr: float, steps: int, warmup_steps: int = 0):
+    """The book's default member of each family, over a run of ``steps`` updates."""
+    if name == "constant":
+        return constant(lr)
+    if name == "step":
+        return step(lr, step_size=max(steps // 3, 1), gamma=0.1)
+    if name == "exponential":
+        return exponential(lr, gamma=0.01 ** (1 / steps))    # down to lr / 100 at the end
+    if name == "cosine":
+        return cosine(lr, steps)
+    if name == "warmup_cosine":
+        return warmup_cosine(lr, min(warmup_steps, steps - 1), steps)
+    raise ValueError(f"name must be one of {SCHEDULE_NAMES}, got {name!r}")

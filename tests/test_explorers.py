@@ -27,7 +27,7 @@ matplotlib.use("Agg")
 def small_sweep():
     """A small study for chapter 10's explorer (the chapter computes the real one)."""
     from optlib.adam import Adam
-    from optlib.datasets import load_digits
+    from optlib.real_data import load_digits
 
     contenders = {"SGD": (SGD, {}), "Adam": (Adam, {})}
     return lr_sweep(MLP(64, 8, 10, activation="relu"), load_digits(), contenders, 10.0 ** np.arange(-3.0, 0.1, 1.0),
@@ -163,7 +163,7 @@ def test_format_value():
 
 
 def test_import_optlib_does_not_import_plotting_or_widgets():
-    code = ("import sys, optlib, optlib.data, optlib.trajectory, optlib.schedules; "
+    code = ("import sys, optlib, optlib.problems, optlib.trajectory, optlib.schedules, optlib.models; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'ipywidgets', 'bokeh')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
@@ -172,8 +172,8 @@ def test_import_optlib_does_not_import_plotting_or_widgets():
 def test_sgd_explorer_marks_where_the_first_order_formula_fails():
     """Near one-sample SGD's stability limit the measured plateau is several times the first-order formula,
     and the explorer shades that range."""
-    from optlib.explorers.ch03_sgd import PLATEAU_LRS, formula_fails_above, measured_plateau, noise_ball, \
-        regression_problem
+    from optlib.explorers.ch03_sgd import PLATEAU_LRS, formula_fails_above, measured_plateau
+    from optlib.problems import noise_ball, regression_problem
 
     problem = regression_problem("round", 1.0)
     measured = measured_plateau("round", 1.0)

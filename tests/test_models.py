@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from optlib import SGD, Adam, AdamW, RMSprop
-from optlib.datasets import Dataset
+from optlib.real_data import Dataset
 from optlib.gradcheck import gradient_error
 from optlib.models import MLP, Linear, Sweep, lr_sweep, train
 

@@ -23,42 +23,16 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..data import LeastSquares, make_regression, run_stochastic
+from ..problems import DATA_SETS, N_SAMPLES, noise_ball, regression_problem, regression_surface
+from ..trajectory import run_stochastic
 from ..plots import color
 from ..sgd import SGD
 from .base import Choice, Explorer, Line, Panel, Series, Slider
 
-__all__ = ["sgd_explorer", "regression_problem", "regression_surface", "noise_ball", "measured_plateau",
-           "DATA_SETS"]
+__all__ = ["sgd_explorer", "measured_plateau", "formula_fails_above"]
 
-#: Feature scales of the explorers' data sets: round level sets, or elongated ones (condition ~ 8).
-DATA_SETS = {"round": (1.0, 1.0), "elongated": (1.0, 0.35)}
-N_SAMPLES = 200
 #: The learning rates of the right panel (formula against measurement).
 PLATEAU_LRS = np.geomspace(0.005, 0.5, 13)
-
-
-@lru_cache(maxsize=16)
-def regression_problem(data: str = "round", noise: float = 1.0, n: int = N_SAMPLES) -> LeastSquares:
-    """The explorers' least-squares problem (seeded, cached): ``n`` samples, two features."""
-    if data not in DATA_SETS:
-        raise ValueError(f"Unknown data set {data!r}; choose one of {sorted(DATA_SETS)}")
-    return make_regression(n, 2, float(noise), np.random.default_rng(0), scales=DATA_SETS[data])
-
-
-@lru_cache(maxsize=16)
-def regression_surface(data: str = "round", noise: float = 1.0, n: int = N_SAMPLES):
-    """The full loss of :func:`regression_problem` as a :class:`~optlib.surfaces.Surface` (cached)."""
-    return regression_problem(data, noise, n).surface(margin=1.5, start=(-2.0, 2.0))
-
-
-def noise_ball(problem: LeastSquares, lr: float, batch_size: int = 1) -> float:
-    """First-order prediction of constant-step SGD's stationary excess loss, ``lr * tr(S) / (4 * batch_size)``.
-
-    First order in ``lr``: it holds for ``lr`` well below the mean-square stability limit of the
-    sampled iteration (see :func:`measured_plateau`).
-    """
-    return lr * problem.gradient_variance(problem.minimizer, batch_size) / 4
 
 
 @lru_cache(maxsize=16)

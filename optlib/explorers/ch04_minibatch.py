@@ -7,7 +7,7 @@ each allowed the same number of per-example gradients (``epochs`` passes over th
 * mini-batch SGD with ``B`` examples per step: ``B`` times fewer steps, ``B`` times less variance;
 * GD, the full batch: one exact step per epoch.
 
-Batches come from shuffled epochs (:func:`optlib.data.minibatches`' sampling, without replacement). The
+Batches come from shuffled epochs (:func:`optlib.problems.minibatches`' sampling, without replacement). The
 dotted line is the mini-batch run's first-order noise ball, ``lr * sigma*^2 / (4 B) * (n - B) / (n - 1)``.
 """
 
@@ -17,11 +17,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..data import run_stochastic
+from ..problems import DATA_SETS, N_SAMPLES, regression_problem, regression_surface
+from ..trajectory import run_stochastic
 from ..plots import color
 from ..sgd import SGD
 from .base import Choice, Explorer, Line, Panel, Series, Slider
-from .ch03_sgd import DATA_SETS, N_SAMPLES, _gap, regression_problem, regression_surface
+from .ch03_sgd import _gap
 
 __all__ = ["minibatch_explorer"]
 

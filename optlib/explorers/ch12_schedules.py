@@ -8,30 +8,14 @@ import numpy as np
 
 from ..adam import Adam
 from ..plots import color
-from ..schedules import constant, cosine, exponential, scheduled, step, warmup_cosine
+from ..schedules import SCHEDULE_NAMES, make_schedule, scheduled
 from ..sgd import SGD
 from ..surfaces import rosenbrock
 from ..trajectory import run
 from .base import Choice, Explorer, Line, Panel, Series, Slider
 
-__all__ = ["schedule_explorer", "make_schedule"]
+__all__ = ["schedule_explorer"]
 
-SCHEDULE_NAMES = ["constant", "step", "exponential", "cosine", "warmup_cosine"]
-
-
-def make_schedule(name: str, lr: float, steps: int, warmup_steps: int = 0):
-    """The book's default member of each family, over a run of ``steps`` updates."""
-    if name == "constant":
-        return constant(lr)
-    if name == "step":
-        return step(lr, step_size=max(steps // 3, 1), gamma=0.1)
-    if name == "exponential":
-        return exponential(lr, gamma=0.01 ** (1 / steps))    # down to lr / 100 at the end
-    if name == "cosine":
-        return cosine(lr, steps)
-    if name == "warmup_cosine":
-        return warmup_cosine(lr, min(warmup_steps, steps - 1), steps)
-    raise ValueError(f"unknown schedule {name!r}; choose one of {SCHEDULE_NAMES}")
 
 
 def schedule_explorer(steps: int = 300):

@@ -1,9 +1,10 @@
-"""optlib.data: the finite-sum problems' gradients, and the seeded mini-batch iterator."""
+"""optlib.problems and optlib.trajectory.run_stochastic: the finite-sum problems' gradients, and the seeded mini-batch iterator."""
 
 import numpy as np
 import pytest
 
-from optlib.data import LeastSquares, make_regression, minibatches, run_stochastic
+from optlib.problems import LeastSquares, make_regression, minibatches
+from optlib.trajectory import run_stochastic
 from optlib.gradcheck import numerical_gradient
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from optlib.gradcheck import numerical_gradient
-from optlib.sparse_data import bag_of_words
+from optlib.problems import bag_of_words
 
 
 def test_same_seed_same_task_other_seed_other_task():
