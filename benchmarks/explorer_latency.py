@@ -1,18 +1,25 @@
-"""Median time of each explorer's live callback: compute + redraw with the Agg backend.
+"""Median time of each explorer's live callback (compute + update + Agg render), and of its site redraw.
 
-The callback is what runs when a reader moves a slider: ``Explorer.redraw`` on the widget's figure,
-then a full Agg render. It is timed at the default settings but for the swept parameter, which
-moves to a new value at every callback, so every redraw really changes the figure and cached
-results are not reused. The first draw (a new figure) is shown too.
+The live callback is what runs when a reader moves a control in Jupyter: ``Explorer.update`` on the
+widget's view, then a full Agg render. It is timed from the default setting, every control in turn
+moving over the values of its website grid (each new to the run's caches where the control allows), so
+explorers that cache their runs are timed computing them.
 
-Target (issue "Chapters"): at most 50 ms per redraw, so a slider feels live. Timing is a benchmark,
-not a test: the machines are shared and noisy, so the script also times a reference in the same
-run (drawing an empty figure with two axes, the floor of any redraw) and prints the ratio.
-Run:  .venv/bin/python benchmarks/explorer_latency.py
+With ``--site DIR`` (a built book, ``_build/html``), it also opens every chapter page with an explorer in
+Chromium and times input event -> finished redraw (the last canvas drawing call) for every control.
+
+Target (issue 10): at most 50 ms median per callback and per site redraw. Timing is a benchmark, not a
+test: the machine is shared and noisy, so the script also times a reference in the same run and prints
+the ratio. Live reference: drawing an empty figure with two axes, the floor of any redraw. Site
+reference: an input whose listener draws one rectangle on a canvas in the next frame.
+Run:  .venv/bin/python benchmarks/explorer_latency.py [--site _build/html]
 """
 
+import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import matplotlib
 
@@ -20,17 +27,20 @@ matplotlib.use("Agg")
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from optlib.explorers.catalog import chapter_explorers  # noqa: E402
+from optlib.explorers import CHAPTER_EXPLORERS, Choice  # noqa: E402
 
 TARGET_MS = 50.0
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def median_ms(redraw, repeats: int = 15) -> float:
-    redraw()  # warm caches (fonts, imports)
+def median_ms(callbacks, warm: int = 1) -> float:
+    callbacks = list(callbacks)
+    for callback in callbacks[:warm]:
+        callback()
     times = []
-    for _ in range(repeats):
+    for callback in callbacks[warm:]:
         start = time.perf_counter()
-        redraw()
+        callback()
         times.append(1e3 * (time.perf_counter() - start))
     return statistics.median(times)
 
@@ -42,36 +52,119 @@ def empty_figure() -> None:
     figure.canvas.draw()
 
 
-def time_explorer(explorer, repeats: int = 15) -> tuple[float, float]:
-    """Median ms of a first draw (new figure) and of the live callback (redraw in place).
+def study():
+    """A small sweep for chapter 10's explorer (the chapter computes the real one)."""
+    import numpy as np
 
-    Each callback gets a value of the swept control that it has not drawn before where the control
-    allows (a slider: values spread over its range, in a scrambled order), so explorers that cache
-    their runs are timed computing them, as a reader moving to a new position would see.
-    """
-    first = median_ms(lambda: explorer.figure().canvas.draw(), repeats=5)
-    fig = explorer.figure()
-    control = next(c for c in explorer.controls if c.name == explorer.sweep)
-    values = list(control.values(4 * repeats))
-    values = values[::2] + values[1::2]  # scrambled: neighbours are not drawn one after the other
-    position = iter(range(10**9))
+    from optlib import SGD
+    from optlib.adam import Adam
+    from optlib.real_data import load_digits
+    from optlib.models import MLP, lr_sweep
 
-    def callback():
-        explorer.redraw(fig, **{explorer.sweep: values[next(position) % len(values)]})
-        fig.canvas.draw()
+    return lr_sweep(MLP(64, 8, 10, activation="relu"), load_digits(), {"SGD": (SGD, {}), "Adam": (Adam, {})},
+                    10.0 ** np.arange(-3.0, 0.1, 1.0), epochs=2, batch_size=256, seeds=range(2))
 
-    return first, median_ms(callback, repeats=repeats)
+
+def live_callback_ms(explorer) -> float:
+    """Median ms of the live callback: every control moved over its site values from the defaults."""
+    fig = Figure(figsize=explorer.figsize, dpi=explorer.dpi)
+    FigureCanvasAgg(fig)
+    state = {"view": explorer.setup(fig)}
+    fig.canvas.draw()
+    moves = []
+    for control in explorer.controls:
+        values = control.options if isinstance(control, Choice) else control.values(12)
+        for value in list(values[1::2]) + list(values[::2]) + [control.default]:
+            moves.append({control.name: value})
+
+    def callback(move):
+        def do():
+            state["view"] = explorer.update(state["view"], **move)
+            fig.canvas.draw()
+        return do
+
+    return median_ms(callback(move) for move in moves)
+
+
+def live(names) -> None:
+    reference = median_ms([empty_figure] * 16)
+    print(f"live reference (empty two-axes figure): {reference:.1f} ms")
+    print(f"{'explorer':28s} {'callback ms':>12s} {'x reference':>12s}  target {TARGET_MS:.0f} ms")
+    sweep = None
+    for name, (_, factory) in CHAPTER_EXPLORERS.items():
+        if names and name not in names:
+            continue
+        if name == "choosing_explorer":
+            sweep = sweep or study()
+            explorer = factory(sweep)
+        else:
+            explorer = factory()
+        callback = live_callback_ms(explorer)
+        print(f"{name:28s} {callback:12.1f} {callback / reference:12.1f}  {'ok' if callback <= TARGET_MS else 'SLOW'}",
+              flush=True)
+
+
+def site(directory: Path, names) -> None:
+    import functools
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from explorer_pages import TIMED_INPUT, explorers_on
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    pages = sorted({chapter for chapter, _ in CHAPTER_EXPLORERS.values()})
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        # Reference: an input whose listener draws one rectangle on a canvas in the next frame.
+        page.set_content('<input type="range" id="ref-c0" min="0" max="9"><canvas id="c" width="10" height="10">'
+                         '</canvas><script>const c = document.getElementById("c").getContext("2d");'
+                         'document.getElementById("ref-c0").addEventListener("input", () => requestAnimationFrame('
+                         '() => c.fillRect(0, 0, 5, 5)));</script>')
+        reference = statistics.median([page.evaluate(TIMED_INPUT, ["ref", 0, i % 10]) for i in range(1, 16)])
+        print(f"site reference (input -> one canvas rectangle in the next frame): {reference:.1f} ms")
+        print(f"{'explorer':28s} {'redraw ms':>12s} {'x reference':>12s}  target {TARGET_MS:.0f} ms")
+        for chapter in pages:
+            page.goto(base + chapter.replace(".ipynb", ".html"), wait_until="load")
+            for info in explorers_on(page):
+                if names and info["name"] not in names:
+                    continue
+                times = []
+                for index, control in enumerate(info["controls"]):
+                    count = len(control["values"])
+                    for value in [*range(count), control["default"]]:
+                        elapsed = page.evaluate(TIMED_INPUT, [info["id"], index, value])
+                        if elapsed >= 0:  # -1: nothing drawn changed
+                            times.append(elapsed)
+                redraw = statistics.median(times)
+                print(f"{info['name']:28s} {redraw:12.1f} {redraw / reference:12.1f}  "
+                      f"{'ok' if redraw <= TARGET_MS else 'SLOW'}", flush=True)
+        browser.close()
+    server.shutdown()
 
 
 def main() -> None:
-    reference = median_ms(empty_figure)
-    print(f"reference (empty two-axes figure): {reference:.1f} ms")
-    print(f"{'explorer':28s} {'callback ms':>12s} {'x reference':>12s} {'first draw ms':>14s}  "
-          f"target {TARGET_MS:.0f} ms")
-    for name, factory in chapter_explorers().items():
-        first, callback = time_explorer(factory())
-        print(f"{name:28s} {callback:12.1f} {callback / reference:12.1f} {first:14.1f}  "
-              f"{'ok' if callback <= TARGET_MS else 'SLOW'}")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--site", type=Path, help="a built book (_build/html): also time the site redraws")
+    parser.add_argument("--no-live", action="store_true", help="skip the live callbacks")
+    parser.add_argument("names", nargs="*", help="explorers to time (default: all)")
+    args = parser.parse_args()
+    if not args.no_live:
+        live(args.names)
+    if args.site:
+        site(args.site, args.names)
+
 
 if __name__ == "__main__":
     main()

@@ -53,4 +53,13 @@ __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "
 __version__ = "0.1.0"
 
 # The book's toolkit, as submodules: optlib.surfaces.quadratic(...), optlib.trajectory.run(...), ...
-from . import gradcheck, losses, plots, schedules, source, surfaces, trajectory  # noqa: E402, F401
+from . import gradcheck, losses, schedules, source, surfaces, trajectory  # noqa: E402, F401
+
+
+def __getattr__(name):
+    """``optlib.plots`` is imported on first use: ``import optlib`` does not import matplotlib."""
+    if name == "plots":
+        import importlib
+
+        return importlib.import_module(".plots", __name__)
+    raise AttributeError(f"module 'optlib' has no attribute {name!r}")

@@ -19,7 +19,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 from .surfaces import Surface
 from .trajectory import Trajectory
 
-__all__ = ["OPTIMIZER_COLORS", "color", "decade_ticks", "loss_lines", "plot_contour", "plot_paths",
+__all__ = ["OPTIMIZER_COLORS", "color", "contour_grid", "decade_ticks", "draw_runs", "loss_lines", "plot_contour", "plot_paths",
            "plot_trajectories", "plot_losses"]
 
 #: One colour per optimizer, the same in every chapter.
@@ -63,17 +63,27 @@ def _axes(ax: Axes | None, figsize=(5.0, 4.0)) -> Axes:
     return ax
 
 
-def plot_contour(surface: Surface, ax: Axes | None = None, resolution: int = 200, levels: int = 25) -> Axes:
-    """Filled-line contours of ``surface`` over its ``bounds``, with its minima marked by stars."""
-    ax = _axes(ax)
+def contour_grid(surface: Surface, resolution: int = 200, levels: int = 25):
+    """``x, y, z, levels``: the surface on a ``resolution``-square grid over its bounds and the contour
+    levels a figure draws (``z`` is ``f - f*`` with levels spaced geometrically when the surface asks
+    for log levels; ``levels`` is then an array, else the count)."""
     (x0, x1), (y0, y1) = surface.bounds
     x, y = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
     z = surface.value(np.stack([x, y], axis=-1))
     if surface.log_levels:
         above = z - surface.min_value
         lowest = max(np.percentile(above, 0.5), 1e-3 * above.max(), 1e-12)
-        ax.contour(x, y, above, levels=np.geomspace(lowest, above.max(), levels), cmap="Greys_r",
-                   norm=LogNorm(), linewidths=0.7, alpha=0.8)
+        return x, y, above, np.geomspace(lowest, above.max(), levels)
+    return x, y, z, levels
+
+
+def plot_contour(surface: Surface, ax: Axes | None = None, resolution: int = 200, levels: int = 25) -> Axes:
+    """Filled-line contours of ``surface`` over its ``bounds``, with its minima marked by stars."""
+    ax = _axes(ax)
+    (x0, x1), (y0, y1) = surface.bounds
+    x, y, z, values = contour_grid(surface, resolution, levels)
+    if surface.log_levels:
+        ax.contour(x, y, z, levels=values, cmap="Greys_r", norm=LogNorm(), linewidths=0.7, alpha=0.8)
     else:
         ax.contour(x, y, z, levels=levels, cmap="Greys_r", linewidths=0.7, alpha=0.8)
     ax.plot(surface.minima[:, 0], surface.minima[:, 1], "*", color="#444444", markersize=12, zorder=3,
@@ -186,3 +196,20 @@ def plot_losses(trajectories: Mapping[str, Trajectory], min_value: float = 0.0, 
     if title:
         ax.set_title(title)
     return ax
+
+
+def draw_runs(fig, surface: Surface, runs: Mapping[str, Trajectory], title: str = "") -> None:
+    """Into ``fig`` (cleared first): trajectories over the contours (left), loss against step (right).
+
+    The legend on the left serves both panels.
+    """
+    fig.clear()
+    path_ax, loss_ax = fig.subplots(1, 2, width_ratios=[1, 1.25], gridspec_kw=dict(
+        left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.25))
+    plot_contour(surface, ax=path_ax, resolution=120, levels=20)
+    plot_losses({}, ax=loss_ax, legend=False)
+    plot_paths(surface, runs, path_ax)
+    loss_lines(runs, surface.min_value, loss_ax)
+    loss_ax.relim()
+    loss_ax.autoscale_view()
+    fig.suptitle(title, fontsize=11)

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -44,7 +45,8 @@ import numpy as np
 from .surfaces import Surface
 from .validation import boolean, finite_non_negative, generator, non_negative_int, positive_int, sample_indices
 
-__all__ = ["FiniteSum", "LeastSquares", "make_regression", "minibatches", "BagOfWords", "bag_of_words"]
+__all__ = ["FiniteSum", "LeastSquares", "make_regression", "minibatches", "BagOfWords", "bag_of_words", "DATA_SETS",
+           "regression_problem", "regression_surface", "noise_ball"]
 
 
 @runtime_checkable
@@ -450,3 +452,36 @@ def bag_of_words(n_docs: int = 3000, vocabulary: int = 300, words_per_doc: int =
     y = (rng.random(n_docs) < _sigmoid(X @ w_true)).astype(float)
     frequency = np.mean(X > 0, axis=0)
     return BagOfWords(X=X, y=y, w_true=w_true, frequency=frequency)
+
+
+# --- the two-feature least-squares problems of chapters 3 and 4 (and their explorers) ----------
+
+#: Feature scales of the explorers' data sets: round level sets, or elongated ones (condition ~ 8).
+DATA_SETS = {"round": (1.0, 1.0), "elongated": (1.0, 0.35)}
+N_SAMPLES = 200
+
+
+@lru_cache(maxsize=16)
+def regression_problem(data: str = "round", noise: float = 1.0, n: int = N_SAMPLES) -> LeastSquares:
+    """The explorers' least-squares problem (seeded, cached): ``n`` samples, two features."""
+    n = positive_int("n", n)
+    if data not in DATA_SETS:
+        raise ValueError(f"Unknown data set {data!r}; choose one of {sorted(DATA_SETS)}")
+    return make_regression(n, 2, float(noise), np.random.default_rng(0), scales=DATA_SETS[data])
+
+
+@lru_cache(maxsize=16)
+def regression_surface(data: str = "round", noise: float = 1.0, n: int = N_SAMPLES):
+    """The full loss of :func:`regression_problem` as a :class:`~optlib.surfaces.Surface` (cached)."""
+    n = positive_int("n", n)
+    return regression_problem(data, noise, n).surface(margin=1.5, start=(-2.0, 2.0))
+
+
+def noise_ball(problem: LeastSquares, lr: float, batch_size: int = 1) -> float:
+    """First-order prediction of constant-step SGD's stationary excess loss, ``lr * tr(S) / (4 * batch_size)``.
+
+    First order in ``lr``: it holds for ``lr`` well below the mean-square stability limit of the
+    sampled iteration (see :func:`optlib.explorers.ch03_sgd.measured_plateau`).
+    """
+    batch_size = positive_int("batch_size", batch_size)
+    return lr * problem.gradient_variance(problem.minimizer, batch_size) / 4

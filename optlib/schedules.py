@@ -46,7 +46,8 @@ import numpy as np
 
 from .validation import finite_non_negative, function, non_negative_int, positive_int
 
-__all__ = ["Schedule", "constant", "step", "exponential", "cosine", "warmup_cosine", "scheduled", "SCHEDULES"]
+__all__ = ["Schedule", "constant", "step", "exponential", "cosine", "warmup_cosine", "scheduled", "SCHEDULES",
+           "SCHEDULE_NAMES", "make_schedule"]
 
 
 # --- argument checks (optlib.validation's, so the same bad value raises the same error everywhere) ---
@@ -204,3 +205,24 @@ def scheduled(optimizer_class, schedule: Callable[[int], float]):
     Scheduled.__name__ = Scheduled.__qualname__ = f"Scheduled{optimizer_class.__name__}"
     Scheduled.schedule = staticmethod(schedule)
     return Scheduled
+
+
+#: The families :func:`make_schedule` builds, by name.
+SCHEDULE_NAMES = ["constant", "step", "exponential", "cosine", "warmup_cosine"]
+
+
+def make_schedule(name: str, lr: float, steps: int, warmup_steps: int = 0):
+    """The book's default member of each family, over a run of ``steps`` updates."""
+    steps = positive_int("steps", steps)
+    warmup_steps = non_negative_int("warmup_steps", warmup_steps)
+    if name == "constant":
+        return constant(lr)
+    if name == "step":
+        return step(lr, step_size=max(steps // 3, 1), gamma=0.1)
+    if name == "exponential":
+        return exponential(lr, gamma=0.01 ** (1 / steps))    # down to lr / 100 at the end
+    if name == "cosine":
+        return cosine(lr, steps)
+    if name == "warmup_cosine":
+        return warmup_cosine(lr, min(warmup_steps, steps - 1), steps)
+    raise ValueError(f"name must be one of {SCHEDULE_NAMES}, got {name!r}")

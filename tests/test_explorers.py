@@ -1,30 +1,57 @@
-"""Every explorer exported by optlib.explorers: its figure, its live controls, its static player.
+"""Every chapter's explorer: its data, its live form (in-process) and its site form's grid.
 
-The live form is tested here, in-process, rather than in the notebooks: executing live widgets
-headless can stall the notebook client (jupyter/nbclient#312), so notebooks run with the static form.
+The live form is tested here rather than in the notebooks: executing live widgets headless can stall
+the notebook client (jupyter/nbclient#312), so notebooks run with the site form. The site form in the
+browser is tested by tests/test_site_explorers.py.
 """
 
-import re
+import subprocess
+import sys
 import warnings
 
 import matplotlib
+import numpy as np
 import pytest
 
-import optlib.explorers as explorers
-from optlib.explorers.catalog import chapter_explorers
+from optlib import SGD
+from optlib.explorers import CHAPTER_EXPLORERS, Choice, Explorer, Line, Panel, Series, Slider
+from optlib.explorers.site import _encode, _stored, format_value, site_data, site_grid
+from optlib.models import MLP, lr_sweep
+from optlib.surfaces import get_surface
+from optlib.trajectory import run
 
 matplotlib.use("Agg")
 
-FACTORIES = sorted(chapter_explorers())
+
+@pytest.fixture(scope="module")
+def small_sweep():
+    """A small study for chapter 10's explorer (the chapter computes the real one)."""
+    from optlib.adam import Adam
+    from optlib.real_data import load_digits
+
+    contenders = {"SGD": (SGD, {}), "Adam": (Adam, {})}
+    return lr_sweep(MLP(64, 8, 10, activation="relu"), load_digits(), contenders, 10.0 ** np.arange(-3.0, 0.1, 1.0),
+                    epochs=2, batch_size=256, seeds=range(2))
 
 
-@pytest.fixture(params=FACTORIES)
-def explorer(request):
-    return getattr(explorers, request.param)()
+def build(name, small_sweep=None):
+    factory = CHAPTER_EXPLORERS[name][1]
+    return factory(small_sweep) if name == "choosing_explorer" else factory()
 
 
-def test_there_are_explorers():
-    assert "gradient_descent_explorer" in FACTORIES
+@pytest.fixture(params=sorted(CHAPTER_EXPLORERS))
+def explorer(request, small_sweep):
+    return build(request.param, small_sweep)
+
+
+def test_the_registry_names_every_chapter_explorer():
+    import optlib.explorers as explorers
+
+    exported = {name for name in explorers.__all__ if name.endswith("_explorer") and name != "surface_explorer"}
+    assert exported == set(CHAPTER_EXPLORERS)
+    for name, (chapter, _) in CHAPTER_EXPLORERS.items():
+        with open(chapter, encoding="utf-8") as notebook:
+            assert f"{name}(" in notebook.read(), f"{chapter} does not show {name}"
 
 
 def test_default_figure_draws_without_warnings(explorer):
@@ -35,27 +62,126 @@ def test_default_figure_draws_without_warnings(explorer):
     assert figure.axes, "the explorer drew nothing"
 
 
-def test_live_controls_redraw_with_the_new_value(explorer, monkeypatch):
-    calls = []
-    original = explorer.draw
-    monkeypatch.setattr(explorer, "draw", lambda fig, **params: (calls.append(params), original(fig, **params)))
+def _differs(a: dict, b: dict) -> bool:
+    for key in (set(a) | set(b)) - {"title"}:
+        if (a.get(key) is None) != (b.get(key) is None):
+            return True
+        if a.get(key) is not None and not (np.array_equal(a[key].x, b[key].x, equal_nan=True)
+                                          and np.array_equal(a[key].y, b[key].y, equal_nan=True)):
+            return True
+    return False
+
+
+def test_every_control_changes_the_data(explorer):
+    """Moving any control (to another value of its site grid) changes some drawn array, at the defaults
+    or, for a control that matters to some options only (AdamW's weight decay), at another option of a
+    menu."""
+    bases = [{}] + [{c.name: option} for c in explorer.controls if isinstance(c, Choice) for option in c.options]
+    for control in explorer.controls:
+        others = [v for v in control.site_values() if v != control.default]
+        if not others:
+            continue
+        assert any(_differs(explorer.data(**base), explorer.data(**{**base, control.name: others[-1]}))
+                   for base in bases if control.name not in base), f"{control.name} changes nothing drawn"
+
+
+def test_live_controls_update_the_figure(explorer, monkeypatch):
+    """Each ipywidgets control, moved, runs the update with its new value and changes the figure."""
     monkeypatch.setattr("IPython.display.display", lambda *args, **kwargs: None)
+    calls = []
+    original = explorer.update
+    monkeypatch.setattr(explorer, "update", lambda view, **params: (calls.append(params), original(view, **params))[1])
     box = explorer.live()
-    controls = {child.description: child for child in box.children[0].children}
-    sweep = next(c for c in explorer.controls if c.name == explorer.sweep)
-    widget = controls[sweep.label or sweep.name]
-    new_value = explorer.sweep_values()[-1]
-    if new_value == widget.value:
-        new_value = explorer.sweep_values()[0]
-    calls.clear()
-    widget.value = new_value
-    assert calls, "changing the control did not redraw"
-    assert calls[-1][explorer.sweep] == pytest.approx(widget.value)
+    widgets = {child.description: child for child in box.children[0].children}
+    for control in explorer.controls:
+        widget = widgets[control.text]
+        others = [v for v in control.site_values() if v != control.default]
+        if not others:
+            continue
+        calls.clear()
+        widget.value = others[-1]
+        assert calls, f"changing {control.name} did not redraw"
+        assert calls[-1][control.name] == pytest.approx(widget.value)
 
 
-def test_static_player_has_distinct_frames(explorer):
-    html = explorer.static()
-    frames = re.findall(r'frames\[\d+\] = "data:image/[a-z+]+;base64,([^"]+)"', html)
-    assert len(frames) == explorer.frames or len(frames) == len(explorer.sweep_values())
-    assert len(set(frames)) == len(frames), "two frames of the player are identical"
-    assert len(html) < 2_500_000, "a player this large would push its page past 3 MB"
+def test_setup_then_update_draws_what_compute_returns():
+    explorer = build("momentum_explorer")
+    figure = explorer.figure(lr=0.05, momentum=0.5)
+    view = explorer.setup(figure, lr=0.05, momentum=0.5)
+    view = explorer.update(view, lr=0.05, momentum=0.5)
+    expected = run(SGD, get_surface("quadratic"), (-3.0, 2.5), steps=60, lr=0.05, momentum=0.5)
+    line = view.artists["path1"].artist
+    np.testing.assert_allclose(line.get_xdata(), expected.points[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(line.get_ydata(), expected.points[:, 1], rtol=1e-12)
+
+
+def test_site_grid_covers_every_control_with_its_default(explorer):
+    controls, settings = site_grid(explorer)
+    linked = set(explorer.points.get("names", ()))
+    names = {c["name"] for c in controls}
+    for control in explorer.controls:
+        assert control.name in names or control.name in linked
+    assert len(settings) == int(np.prod([len(c["values"]) for c in controls]))
+    assert {**explorer.defaults} == {**explorer.defaults, **settings[
+        sum(c["default"] * int(np.prod([len(d["values"]) for d in controls[i + 1:]]))
+            for i, c in enumerate(controls))]}
+
+
+def test_stored_values_keep_nine_digits():
+    values = np.random.default_rng(0).standard_normal(1000) * 10.0 ** np.random.default_rng(1).integers(-8, 8, 1000)
+    stored = _stored(values)
+    assert np.max(np.abs(stored - values) / np.abs(values)) < 2.0**-32 < 1e-9
+    import base64
+    import zlib
+
+    shuffled = np.frombuffer(zlib.decompress(base64.b64decode(_encode(stored))), np.uint8)
+    restored = shuffled.reshape(8, -1).T.copy().view("<f8").ravel()
+    np.testing.assert_array_equal(restored, stored)
+
+
+def test_controls_refuse_bad_settings():
+    with pytest.raises(ValueError, match="outside"):
+        Slider("lr", 0.1, 1.0, 2.0)
+    with pytest.raises(ValueError, match="lacks the default"):
+        Slider("lr", 0.1, 1.0, 0.5, grid=[0.1, 1.0]).site_values()
+    with pytest.raises(ValueError, match="not one of"):
+        Choice("surface", ["a", "b"], "c")
+    with pytest.raises(ValueError, match="unknown explorer parameters"):
+        build("gradient_descent_explorer").data(momentum=0.9)
+    with pytest.raises(ValueError, match="repeated"):
+        Explorer(lambda a: {}, [Slider("a", 0, 1, 0.5), Slider("a", 0, 1, 0.5)], [])
+    with pytest.raises(ValueError, match="x, y"):
+        Series([1, 2], [1, 2, 3])
+    with pytest.raises(TypeError, match="sweep"):
+        CHAPTER_EXPLORERS["choosing_explorer"][1]([1, 2, 3])
+
+
+def test_format_value():
+    assert format_value(0.1) == "0.1"
+    assert format_value((-3.0, 2.5)) == "(−3, 2.5)"
+    assert format_value("quadratic") == "quadratic"
+
+
+def test_import_optlib_does_not_import_plotting_or_widgets():
+    code = ("import sys, optlib, optlib.problems, optlib.trajectory, optlib.schedules, optlib.models; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'ipywidgets', 'bokeh')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_sgd_explorer_marks_where_the_first_order_formula_fails():
+    """Near one-sample SGD's stability limit the measured plateau is several times the first-order formula,
+    and the explorer shades that range."""
+    from optlib.explorers.ch03_sgd import PLATEAU_LRS, formula_fails_above, measured_plateau
+    from optlib.problems import noise_ball, regression_problem
+
+    problem = regression_problem("round", 1.0)
+    measured = measured_plateau("round", 1.0)
+    predicted = np.array([noise_ball(problem, lr) for lr in PLATEAU_LRS])
+    ratio = measured / predicted
+    assert abs(ratio[0] - 1) < 0.25, "at a small learning rate the formula holds"
+    assert np.nanmax(ratio) > 3 or np.isnan(measured[-1]), "near the limit it is off several times"
+    limit = formula_fails_above()
+    assert 0.05 < limit < 0.5
+    panel = build("sgd_explorer").panels[2]
+    assert panel.vspans[0][0] == limit

@@ -1,10 +1,10 @@
 """The website, as a reader meets it: built once (``built_site``), served on localhost, opened in Chromium.
 
 For every page of ``_toc.yml``: no console error, no failed or external request (the site must work
-with no network), math typeset by the site's own MathJax, every image loaded, every kernel-free
-explorer player changing its picture when its slider moves, no ipywidgets control, every internal
+with no network), math typeset by the site's own MathJax, every image loaded, no ipywidgets control, every internal
 link resolving, launch buttons on chapter pages. A screenshot of each page goes to
-``_build/screenshots/``, with ``report.json`` (pages, players exercised, largest page, build time).
+``_build/screenshots/``, with ``report.json`` (pages, explorers, largest page, build time). The
+explorers themselves are exercised by tests/test_site_explorers.py.
 
 The browser is Debian's Chromium (``/usr/bin/chromium``, or ``$OPTLIB_CHROMIUM``), driven by
 Playwright's Python package; nothing downloads a browser. Without it the browser tests skip, except
@@ -27,8 +27,6 @@ from urllib.parse import unquote, urldefrag, urlsplit
 
 import pytest
 import yaml
-
-from optlib.explorers.base import Explorer, Slider
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
@@ -100,12 +98,12 @@ def test_no_ipywidgets_in_the_html(built_site):
     assert not found, f"ipywidgets output or its JavaScript in the built site (dead on a static page): {found}"
 
 
-def test_every_explorer_is_displayed_as_its_player(built_site):
-    """An explorer whose display failed falls back to its repr; the page would have no player."""
+def test_every_explorer_is_displayed_in_its_site_form(built_site):
+    """An explorer whose display failed falls back to its repr; the page would have no explorer."""
     failed = {path.relative_to(built_site).as_posix(): text for path in html_files(built_site)
               for text in re.findall(r"&lt;optlib\.explorers\.[\w.]+ (?:at|object at) 0x[0-9a-f]+&gt;",
                                      path.read_text(errors="replace"))}
-    assert not failed, f"explorers shown as text instead of their player (display failed): {failed}"
+    assert not failed, f"explorers shown as text instead of their site form (display failed): {failed}"
 
 
 # A tag that makes the browser fetch something: script, stylesheet/preload link, image, frame, media.
@@ -130,22 +128,6 @@ def test_mathjax_is_served_by_the_site(built_site):
     assert (built_site / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
 
 
-def test_the_static_player_is_self_contained():
-    def draw(fig, lr, other):
-        fig.subplots().plot([0, 1], [0, lr])
-        fig.suptitle(f"lr = {lr:.3g}")
-
-    explorer = Explorer(draw, [Slider("lr", 0.01, 1.0, 0.1, log=True), Slider("other", 0, 1, 0.5)],
-                        sweep="lr", frames=5, figsize=(3, 2))
-    html = explorer.static()
-    assert "fa fa-" not in html and "font-awesome" not in html, "icons must not come from Font Awesome's CDN"
-    assert not EXTERNAL_URL.search(html), "the player must not load anything from another host"
-    assert html.count("data:image/png;base64,") == 5
-    assert ".set_frame(2)" in html, "the player should open on the frame nearest the default (0.1)"
-    with pytest.raises(ValueError, match="budget"):
-        Explorer(draw, explorer.controls, sweep="lr", frames=5, figsize=(3, 2), max_player_bytes=1000).static()
-
-
 def test_install_cells_point_at_the_repository():
     """Each chapter's first code cell installs optlib from _config.yml's repository (for Colab)."""
     import nbformat
@@ -167,7 +149,7 @@ def test_install_cells_point_at_the_repository():
 @pytest.fixture(scope="session")
 def site_report(request, site_build):
     """Numbers for the closing note, written to _build/screenshots/report.json and the terminal."""
-    report = {"pages": 0, "players_exercised": 0, "build_seconds": round(site_build.seconds, 1)}
+    report = {"pages": 0, "explorers": 0, "build_seconds": round(site_build.seconds, 1)}
     yield report
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS / "report.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -280,40 +262,6 @@ WIDGET_CONTROLS = (".jupyter-widgets, .widget-area, .widget-slider, .widget-drop
                    "script[type^='application/vnd.jupyter.widget']")
 
 
-def exercise_players(page, shots: Path, name: str) -> tuple[int, int, list[str]]:
-    """Move every player's slider (keyboard, as a reader would); its picture must change each time.
-
-    Returns the number of players, how many passed, and the problems.
-    """
-    problems, exercised = [], 0
-    players = page.locator("div.animation")
-    for index in range(players.count()):
-        player = players.nth(index)
-        image, slider = player.locator("img").first, player.locator("input[type=range]").first
-        label = f"player {index + 1}"
-        player.scroll_into_view_if_needed()
-        if int(slider.get_attribute("max") or 0) < 1:
-            problems.append(f"{label}: its slider has a single position")
-            continue
-        last = int(slider.get_attribute("max"))
-        before_count = len(problems)
-        for key in ("End", "Home", "ArrowRight"):
-            before_src, before_pixels = image.get_attribute("src"), image.screenshot()
-            value_before = slider.input_value()
-            slider.focus()
-            slider.press(key)
-            page.wait_for_timeout(50)
-            after_src, after_pixels = image.get_attribute("src"), image.screenshot()
-            if slider.input_value() == value_before:
-                problems.append(f"{label}: key {key} did not move the slider (at {value_before} of {last})")
-            elif after_src == before_src or after_pixels == before_pixels:
-                problems.append(f"{label}: moving the slider ({key}: {value_before} -> {slider.input_value()}) "
-                                "did not change the displayed frame")
-        exercised += len(problems) == before_count
-        player.screenshot(path=str(shots / f"{name.replace('/', '__')}--player{index + 1}.png"))
-    return players.count(), exercised, problems
-
-
 def launch_button_problems(page, name: str) -> list[str]:
     repo = urlsplit(CONFIG["repository"]["url"]).path.strip("/")
     branch = CONFIG["repository"].get("branch", "main")
@@ -386,8 +334,7 @@ def test_page_in_the_browser(name, browser_context, site_url, screenshots, site_
         if widgets:
             problems.append(f"{widgets} ipywidgets controls on the page (dead without a kernel)")
 
-        players, exercised, player_problems = exercise_players(page, screenshots, name)
-        problems += player_problems
+        explorers = page.locator(".optlib-explorer").count()
         problems += internal_link_problems(page, page_url, site_url)
         if (ROOT / f"{name}.ipynb").exists():
             problems += launch_button_problems(page, name)
@@ -402,7 +349,7 @@ def test_page_in_the_browser(name, browser_context, site_url, screenshots, site_
         page.close()
 
     site_report["pages"] += 1
-    site_report["players_exercised"] += exercised
-    site_report.setdefault("per_page", {})[name] = {"players": players, "images": images["count"],
+    site_report["explorers"] += explorers
+    site_report.setdefault("per_page", {})[name] = {"explorers": explorers, "images": images["count"],
                                                     "formulas": math["count"]}
     assert not problems, f"{name}:\n  " + "\n  ".join(problems)

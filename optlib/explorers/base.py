@@ -1,49 +1,46 @@
-"""Explorers: one drawing function, two forms.
+"""Explorers: one definition, two forms.
 
-An :class:`Explorer` is a function that draws a figure from a few parameters, plus the controls
-that choose them. It shows itself in one of two forms:
+An :class:`Explorer` is three things:
 
-* **live** (in Jupyter with a kernel): ipywidgets sliders and menus; every change redraws the figure;
-* **static** (on the website, no kernel): a self-contained player that sweeps the one parameter that
-  teaches most (``sweep``) over precomputed frames, using matplotlib's JavaScript-HTML animation
-  writer; the other parameters stay at their defaults. Every frame's title names its value.
+* its **controls** (:class:`Slider`, :class:`Choice`), one per parameter, each with the values the
+  website precomputes (``grid``);
+* a **compute** function ``compute(**params) -> {key: Series, "title": str}`` that returns the data
+  of one setting (trajectories, losses, curves), every number from optlib;
+* a declared **view**: the :class:`Panel` objects, each with its axes and the :class:`Line` slots
+  that draw the series of the same ``key``.
 
-Which form is chosen by the environment variable ``OPTLIB_EXPLORERS`` (``live``, the default, or
-``static``). The book build and the notebook tests set ``static``: live widgets would be dead on a
-static page, and executing them headless can stall the notebook client (jupyter/nbclient#312).
-The live callbacks are tested directly in ``tests/``.
+It shows itself in one of two forms, chosen by the environment variable ``OPTLIB_EXPLORERS``:
 
-The static player is matplotlib's JavaScript-HTML writer (``FuncAnimation.to_jshtml``), made fit for
-an offline website:
-
-* its frames are re-encoded as 256-colour palette PNGs (about a third of the bytes, the same look),
-  and a player over :attr:`Explorer.max_player_bytes` is an error rather than a heavy page;
-* matplotlib's player fetches its button icons (Font Awesome) from a CDN: that link is removed and
-  the icons are small inline SVGs, so the player needs nothing from the network;
-* it opens on the frame nearest the control's default, so the page first shows the usual setting.
+* **live** (``live``, the default; Jupyter with a kernel): ipywidgets controls and a matplotlib figure.
+  The drawing protocol is the base class's: :meth:`Explorer.setup` builds the axes, contours and empty
+  artists once (``setup(fig) -> view``), and :meth:`Explorer.update` moves the artists to the data of a
+  new setting (``update(view, **params)``), which is what keeps a callback within a frame.
+* **site** (``static``, set by the book build and the notebook tests): the same ``compute`` runs at build
+  time over the grid of every control, and the page draws the chosen setting in the browser with Bokeh
+  (see :mod:`optlib.explorers.site`): JavaScript only selects precomputed data.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 import os
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import SimpleNamespace
 
-import matplotlib
 import numpy as np
-from matplotlib.animation import FuncAnimation
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
-__all__ = ["Slider", "Choice", "Explorer", "explorer_mode"]
+__all__ = ["Slider", "Choice", "Series", "Line", "Panel", "Explorer", "explorer_mode"]
 
+
+# --- controls ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Slider:
-    """A numeric control from ``low`` to ``high``; ``log=True`` spaces it logarithmically."""
+    """A numeric control from ``low`` to ``high``; ``log=True`` spaces it logarithmically.
+
+    ``grid`` is what the website precomputes: a number of values spread over the range (the default
+    is always one of them) or the values themselves.
+    """
 
     name: str
     low: float
@@ -52,6 +49,7 @@ class Slider:
     log: bool = False
     label: str | None = None
     step: float | None = None
+    grid: int | Sequence[float] = 8
 
     def __post_init__(self):
         if not self.low <= self.default <= self.high:
@@ -61,10 +59,10 @@ class Slider:
             raise ValueError(f"slider {self.name!r}: a log slider needs low > 0, got {self.low}")
 
     def values(self, count: int) -> np.ndarray:
-        """Up to ``count`` evenly spaced values (geometrically, for log sliders), for the static player.
+        """Up to ``count`` evenly spaced values (geometrically, for log sliders).
 
         With a ``step``, the values are snapped to the slider's grid ``low + k * step`` and repeats are
-        dropped, so an integer control (a batch size, a number of steps) never gives two equal frames.
+        dropped, so an integer control (a batch size, a number of steps) never gives two equal values.
 
         >>> Slider("batch_size", 1, 100, 10, log=True, step=1).values(8).tolist()
         [1.0, 2.0, 4.0, 7.0, 14.0, 27.0, 52.0, 100.0]
@@ -76,23 +74,43 @@ class Slider:
             values = np.unique(np.round(np.clip(values, self.low, self.high), 12))
         return values
 
+    def site_values(self) -> list[float]:
+        """The values the website precomputes, in increasing order, the default among them.
+
+        >>> Slider("lr", 0.01, 1.0, 0.1, log=True, grid=3).site_values()
+        [0.01, 0.1, 1.0]
+        """
+        if isinstance(self.grid, (int, np.integer)):
+            values = [float(v) for v in self.values(int(self.grid))]
+            scale = np.log if self.log else (lambda v: v)
+            nearest = int(np.argmin([abs(scale(v) - scale(self.default)) for v in values]))
+            values[nearest] = float(self.default)
+        else:
+            values = [float(v) for v in self.grid]
+            if self.default not in values:
+                raise ValueError(f"slider {self.name!r}: the grid {values} lacks the default {self.default}")
+        return sorted(set(values))
+
+    @property
+    def text(self) -> str:
+        return self.label or self.name
+
     def widget(self):
         import ipywidgets as widgets
 
-        description = self.label or self.name
         style = {"description_width": "initial"}
         if self.log:
             return widgets.FloatLogSlider(value=self.default, base=10, min=np.log10(self.low),
-                                          max=np.log10(self.high), step=0.01, description=description,
+                                          max=np.log10(self.high), step=0.01, description=self.text,
                                           style=style, continuous_update=False, readout_format=".3g")
         step = self.step or (self.high - self.low) / 100
         return widgets.FloatSlider(value=self.default, min=self.low, max=self.high, step=step,
-                                   description=description, style=style, continuous_update=False)
+                                   description=self.text, style=style, continuous_update=False)
 
 
 @dataclass(frozen=True)
 class Choice:
-    """A control that picks one of ``options`` (e.g. the surface)."""
+    """A control that picks one of ``options`` (e.g. the surface); the website offers them all."""
 
     name: str
     options: Sequence
@@ -104,14 +122,21 @@ class Choice:
             raise ValueError(f"choice {self.name!r}: default {self.default!r} is not one of "
                              f"{list(self.options)}")
 
-    def values(self, count: int) -> list:
+    def values(self, count: int | None = None) -> list:
         return list(self.options)
+
+    def site_values(self) -> list:
+        return list(self.options)
+
+    @property
+    def text(self) -> str:
+        return self.label or self.name
 
     def widget(self):
         import ipywidgets as widgets
 
-        return widgets.Dropdown(options=list(self.options), value=self.default,
-                                description=self.label or self.name, style={"description_width": "initial"})
+        return widgets.Dropdown(options=list(self.options), value=self.default, description=self.text,
+                                style={"description_width": "initial"})
 
 
 def explorer_mode() -> str:
@@ -122,137 +147,187 @@ def explorer_mode() -> str:
     return mode
 
 
-class Explorer:
-    """``draw(fig, **params)`` plus its controls; displays live or static (see the module docstring).
+# --- the data of one setting and the declared view ----------------------------------------------
 
-    Args:
-        draw: draws into an empty :class:`~matplotlib.figure.Figure` for the given parameter values.
-        controls: the :class:`Slider` and :class:`Choice` objects, one per keyword of ``draw``.
-        sweep: the name of the control the static player sweeps.
-        frames: how many frames the static player holds (page weight grows with it).
-        figsize, dpi: the figure's size; the static player's frames use ``static_dpi``.
-        max_player_bytes: the largest static player allowed, in bytes of HTML (a page holds at
-            most 3 MB, and may hold several players).
+@dataclass
+class Series:
+    """One curve of one setting: ``x``, ``y`` (and ``y2``, the upper edge of a band), a legend label
+    and, where it depends on the setting, a colour. NaN entries leave gaps."""
+
+    x: np.ndarray
+    y: np.ndarray
+    label: str = ""
+    color: str | None = None
+    y2: np.ndarray | None = None
+
+    def __post_init__(self):
+        self.x = np.asarray(self.x, dtype=float).ravel()
+        self.y = np.asarray(self.y, dtype=float).ravel()
+        if self.y2 is not None:
+            self.y2 = np.asarray(self.y2, dtype=float).ravel()
+        if self.x.shape != self.y.shape or (self.y2 is not None and self.y2.shape != self.y.shape):
+            raise ValueError(f"series {self.label!r}: x, y (and y2) must have one length, got "
+                             f"{self.x.shape}, {self.y.shape}")
+
+
+@dataclass(frozen=True)
+class Line:
+    """A slot of a panel that draws the :class:`Series` under ``key`` (absent: draws nothing).
+
+    ``style`` is ``"line"``, ``"markers"``, ``"line+markers"`` or ``"band"`` (filled between y and y2).
     """
 
-    #: A static player larger than this (bytes of HTML) raises instead of weighing down its page.
-    max_player_bytes = 1_000_000
+    key: str
+    color: str = "#444444"
+    dash: str = "solid"
+    width: float = 1.5
+    style: str = "line"
+    alpha: float = 1.0
+    legend: bool = True
+    marker_size: float = 3.0
 
-    def __init__(self, draw: Callable[..., None], controls: Sequence[Slider | Choice], sweep: str,
-                 frames: int = 15, figsize=(9.0, 3.8), dpi: int = 80, static_dpi: int = 80,
-                 max_player_bytes: int | None = None):
+    def __post_init__(self):
+        if self.style not in ("line", "markers", "line+markers", "band"):
+            raise ValueError(f"line {self.key!r}: unknown style {self.style!r}")
+        if self.dash not in ("solid", "dashed", "dotted"):
+            raise ValueError(f"line {self.key!r}: unknown dash {self.dash!r}")
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One axes: its labels and scales, its line slots and what stays fixed.
+
+    ``contour`` names the parameter whose value is the surface drawn underneath (a name of
+    :data:`optlib.surfaces.SURFACES`), or is a surface name itself when no parameter has that name, or
+    is a function ``params -> (name, Surface)``.
+    ``xlim``/``ylim`` fix a range (default: follow the data, or the surface's bounds); ``hspans`` and
+    ``vspans`` shade fixed ranges ``(low, high, colour)``; ``hlines`` draws fixed horizontal lines.
+    """
+
+    lines: tuple[Line, ...]
+    xlabel: str = ""
+    ylabel: str = ""
+    title: str = ""
+    xlog: bool = False
+    ylog: bool = False
+    contour: str | Callable | None = None
+    xlim: tuple[float, float] | None = None
+    ylim: tuple[float, float] | None = None
+    hspans: tuple = ()
+    vspans: tuple = ()
+    hlines: tuple = ()
+    width: float = 1.0
+    notes: tuple = field(default=())   # (x, y, text) in axes fractions, fixed
+
+
+# --- the explorer --------------------------------------------------------------------------------
+
+class Explorer:
+    """Controls + ``compute(**params)`` + panels; live in Jupyter, precomputed on the website.
+
+    Args:
+        compute: ``compute(**params) -> {key: Series | None, "title": str}``, for every setting.
+        controls: one :class:`Slider` or :class:`Choice` per keyword of ``compute``.
+        panels: the declared view, left to right.
+        points: optional linked controls for the website, ``{("start_x", "start_y"): [(x, y), ...],
+            "label": "start point"}``-style: these parameters are offered together as one choice of
+            points (their default first) instead of one grid per slider.
+        figsize, dpi: the live figure's size.
+    """
+
+    def __init__(self, compute: Callable[..., Mapping], controls: Sequence[Slider | Choice],
+                 panels: Sequence[Panel], points: Mapping | None = None, figsize=(9.0, 3.8), dpi: int = 80,
+                 name: str = "explorer"):
         names = [c.name for c in controls]
         if len(set(names)) != len(names):
             raise ValueError(f"controls have repeated names: {names}")
-        if sweep not in names:
-            raise ValueError(f"sweep must name one of the controls {names}, got {sweep!r}")
-        if frames < 2:
-            raise ValueError(f"frames must be at least 2, got {frames}")
-        self.draw = draw
+        keys = [line.key for panel in panels for line in panel.lines]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"line keys are repeated: {keys}")
+        self.compute = compute
         self.controls = list(controls)
-        self.sweep = sweep
-        self.frames = frames
+        self.panels = list(panels)
+        self.points = dict(points or {})
+        for linked in self.points.get("names", ()):
+            if linked not in names:
+                raise ValueError(f"points links {linked!r}, which is not a control ({names})")
         self.figsize = figsize
         self.dpi = dpi
-        self.static_dpi = static_dpi
-        if max_player_bytes is not None:
-            self.max_player_bytes = max_player_bytes
+        self.name = name
 
     @property
     def defaults(self) -> dict:
         return {c.name: c.default for c in self.controls}
 
-    def figure(self, **params) -> Figure:
-        """A new figure for ``params`` (missing ones at their defaults); no pyplot state involved.
+    def control(self, name: str) -> Slider | Choice:
+        return next(c for c in self.controls if c.name == name)
 
-        ``draw`` places its axes itself (no layout engine: it would dominate every redraw).
-        """
+    def data(self, **params) -> dict:
+        """The data of one setting (missing parameters at their defaults)."""
         unknown = set(params) - set(self.defaults)
         if unknown:
             raise ValueError(f"unknown explorer parameters {sorted(unknown)}; known: {sorted(self.defaults)}")
-        fig = self._blank_figure(self.dpi)
-        self.draw(fig, **{**self.defaults, **params})
+        data = dict(self.compute(**{**self.defaults, **params}))
+        keys = {line.key for panel in self.panels for line in panel.lines}
+        stray = set(data) - keys - {"title"}
+        if stray:
+            raise RuntimeError(f"compute returned keys no panel draws: {sorted(stray)}")
+        return data
+
+    def surface(self, panel: Panel, params: Mapping):
+        """``(key, surface)``: the :class:`~optlib.surfaces.Surface` drawn under ``panel`` for ``params``
+        and a name for it (``None, None`` for a panel without contours; see :class:`Panel`)."""
+        from ..surfaces import get_surface
+
+        if panel.contour is None:
+            return None, None
+        if callable(panel.contour):
+            return panel.contour(params)
+        name = str(params.get(panel.contour, panel.contour))
+        return name, get_surface(name)
+
+    # --- live form: matplotlib, set up once, updated per setting -----------------------------
+
+    def setup(self, fig, **params) -> SimpleNamespace:
+        """Axes, contours, fixed decorations and one empty artist per line slot: the view."""
+        from .live import setup_view
+
+        return setup_view(self, fig, {**self.defaults, **params})
+
+    def update(self, view: SimpleNamespace, **params) -> SimpleNamespace:
+        """Move ``view``'s artists to the data of ``params``; returns the view (a new one when a
+        parameter that shapes the axes, such as the surface, changed)."""
+        from .live import update_view
+
+        return update_view(self, view, {**self.defaults, **params})
+
+    def figure(self, **params):
+        """A new matplotlib figure of ``params`` (missing ones at their defaults); no pyplot state."""
+        from .live import blank_figure
+
+        fig = blank_figure(self.figsize, self.dpi)
+        self.update(self.setup(fig, **params), **params)
         return fig
-
-    def _blank_figure(self, dpi: int) -> Figure:
-        """An empty figure with an Agg canvas, outside pyplot (so nothing is shown twice)."""
-        fig = Figure(figsize=self.figsize, dpi=dpi)
-        FigureCanvasAgg(fig)
-        return fig
-
-    def redraw(self, fig: Figure, **params) -> None:
-        """Draw ``params`` into ``fig``, a figure this explorer drew before: the live callback.
-
-        A ``draw`` function marked ``draw.incremental = True`` updates its own figure in place
-        (keeping, say, the contours and replacing only the paths), which is most of what makes a
-        slider feel live; any other ``draw`` starts from a cleared figure.
-        """
-        if not getattr(self.draw, "incremental", False):
-            fig.clear()
-        self.draw(fig, **{**self.defaults, **params})
-
-    def sweep_values(self) -> list:
-        control = next(c for c in self.controls if c.name == self.sweep)
-        return list(control.values(self.frames))
-
-    # --- the two forms ---------------------------------------------------------------------
 
     def live(self):
-        """An ipywidgets box: the controls above the figure, redrawn on every change."""
-        import ipywidgets as widgets
-        from IPython.display import display
+        """An ipywidgets box: the controls above the figure, updated on every change."""
+        from .live import live_widget
 
-        controls = {c.name: c.widget() for c in self.controls}
-        # One figure for the widget's lifetime, redrawn in place; interactive_output draws it first.
-        fig = self._blank_figure(self.dpi)
+        return live_widget(self)
 
-        def redraw(**params):
-            self.redraw(fig, **params)
-            display(fig)
+    # --- site form --------------------------------------------------------------------------
 
-        output = widgets.interactive_output(redraw, controls)
-        return widgets.VBox([widgets.HBox(list(controls.values()), layout={"flex_flow": "row wrap"}), output])
+    def site_settings(self) -> tuple[list[dict], list[list]]:
+        """The website's controls (name, label, values) and every setting of their grid."""
+        from .site import site_grid
+
+        return site_grid(self)
 
     def static(self) -> str:
-        """The kernel-free form: an HTML player (slider + buttons) over the ``sweep`` values.
+        """The website's HTML: controls, a Bokeh figure of precomputed data, a PNG for print."""
+        from .site import site_html
 
-        Self-contained (frames embedded as data URIs, no external URL); opens on the frame
-        nearest the sweep control's default.
-        """
-        fig = self._blank_figure(self.static_dpi)
-        values = self.sweep_values()
-
-        def show_frame(i):
-            self.redraw(fig, **{self.sweep: values[i]})
-            return []
-
-        animation = FuncAnimation(fig, show_frame, frames=len(values), interval=400, repeat=False)
-        # PNG frames (sharp lines and text); a generous embed limit, so no frame is ever dropped
-        # silently: the size is checked below, after the frames are shrunk.
-        with matplotlib.rc_context({"animation.frame_format": "png", "animation.embed_limit": 100.0}):
-            html = animation.to_jshtml(default_mode="once")
-        html, count = _palette_frames(html)
-        if count != len(values):
-            raise RuntimeError(f"the static player holds {count} frames, expected {len(values)}")
-        html = _offline_player(html, start=self._start_frame(values), alt=self._alt_text())
-        if len(html) > self.max_player_bytes:
-            raise ValueError(
-                f"the static player of {self.sweep!r} is {len(html):,} bytes, over the budget of "
-                f"{self.max_player_bytes:,}: lower frames ({self.frames}) or static_dpi ({self.static_dpi})")
-        return html
-
-    def _start_frame(self, values: list) -> int:
-        """The index of the frame nearest the sweep control's default value."""
-        control = next(c for c in self.controls if c.name == self.sweep)
-        if isinstance(control, Choice):
-            return values.index(control.default)
-        grid = np.log(values) if control.log else np.asarray(values, dtype=float)
-        target = np.log(control.default) if control.log else control.default
-        return int(np.argmin(np.abs(grid - target)))
-
-    def _alt_text(self) -> str:
-        control = next(c for c in self.controls if c.name == self.sweep)
-        return f"figure for one value of {control.label or control.name}; the slider below changes it"
+        return site_html(self)
 
     def _ipython_display_(self):
         from IPython.display import HTML, display
@@ -261,74 +336,3 @@ class Explorer:
             display(HTML(self.static()))
         else:
             display(self.live())
-
-
-# --- making matplotlib's player light and offline ----------------------------------------------
-
-_FRAME = re.compile(r'(frames\[\d+\] = "data:image/)png(;base64,)([^"]+)(")')
-
-
-def _palette_png(png: bytes) -> bytes:
-    """``png`` re-encoded with a 256-colour palette (figures have few colours; no dithering)."""
-    from PIL import Image  # matplotlib's own dependency
-
-    with Image.open(io.BytesIO(png)) as image:
-        palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE,
-                                                dither=Image.Dither.NONE)
-    out = io.BytesIO()
-    palette.save(out, format="PNG", optimize=True)
-    return out.getvalue() if out.tell() < len(png) else png
-
-
-def _palette_frames(html: str) -> tuple[str, int]:
-    """The player with each embedded PNG frame shrunk by :func:`_palette_png`, and the frame count."""
-
-    def shrink(match):
-        png = base64.b64decode(match.group(3).replace("\\\n", ""))
-        data = base64.b64encode(_palette_png(png)).decode("ascii")
-        return f"{match.group(1)}png{match.group(2)}{data}{match.group(4)}"
-
-    return _FRAME.subn(shrink, html)
-
-
-# Inline SVG icons (16 x 16, the button's text colour) for matplotlib's Font Awesome buttons.
-_ICON_SHAPES = {
-    "fa-minus": '<rect x="3" y="7" width="10" height="2"/>',
-    "fa-plus": '<rect x="3" y="7" width="10" height="2"/><rect x="7" y="3" width="2" height="10"/>',
-    "fa-play": '<polygon points="4,2 14,8 4,14"/>',
-    "fa-play fa-flip-horizontal": '<polygon points="12,2 2,8 12,14"/>',
-    "fa-pause": '<rect x="3" y="2" width="3.5" height="12"/><rect x="9.5" y="2" width="3.5" height="12"/>',
-    "fa-step-forward": '<polygon points="3,2 11,8 3,14"/><rect x="11" y="2" width="2" height="12"/>',
-    "fa-step-backward": '<rect x="3" y="2" width="2" height="12"/><polygon points="13,2 5,8 13,14"/>',
-    "fa-fast-forward": '<polygon points="1,2 7,8 1,14"/><polygon points="7,2 13,8 7,14"/>'
-                       '<rect x="13" y="2" width="2" height="12"/>',
-    "fa-fast-backward": '<rect x="1" y="2" width="2" height="12"/><polygon points="9,2 3,8 9,14"/>'
-                        '<polygon points="15,2 9,8 15,14"/>',
-}
-_ICON = re.compile(r'<i class="fa ([a-z -]+)"></i>')
-_EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
-
-
-def _svg_icon(match) -> str:
-    shape = _ICON_SHAPES.get(match.group(1).strip())
-    if shape is None:
-        return match.group(0)
-    return ('<svg width="14" height="14" viewBox="0 0 16 16" fill="currentColor" aria-hidden="true" '
-            f'style="vertical-align: middle">{shape}</svg>')
-
-
-def _offline_player(html: str, start: int, alt: str) -> str:
-    """matplotlib's player without its CDN stylesheet, opening on frame ``start``, scaling to the page."""
-    html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html, flags=re.DOTALL)
-    html = _ICON.sub(_svg_icon, html)
-    match = re.search(r'<img id="_anim_img([0-9a-f]+)">', html)
-    if match:
-        uid = match.group(1)
-        html = html.replace(match.group(0), f'<img id="_anim_img{uid}" alt="{alt}" '
-                                             'style="max-width: 100%; height: auto">')
-        # matplotlib creates anim<uid> in a setTimeout(0); this later timeout runs after it.
-        html += (f'\n<script>setTimeout(function () {{ var a = window["anim{uid}"]; '
-                 f'if (a) {{ a.set_frame({start}); }} }}, 0);</script>\n')
-    if _EXTERNAL.search(html):
-        raise RuntimeError("the static player refers to an external URL; it must work offline")
-    return html

@@ -1,57 +1,82 @@
-"""The explorer most chapters use: optimizers on a 2-D surface, path on the left, loss on the right."""
+"""The explorer most chapters use: optimizers on a 2-D surface, paths on the left, loss on the right."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from types import SimpleNamespace
 
-from ..plots import loss_lines, plot_contour, plot_losses, plot_paths
+import numpy as np
+
+from ..plots import color
 from ..surfaces import SURFACES, Surface, get_surface
-from ..trajectory import Trajectory
-from .base import Choice, Explorer, Slider
+from ..trajectory import Trajectory, run
+from .base import Choice, Explorer, Line, Panel, Series, Slider
 
-__all__ = ["surface_explorer", "draw_runs"]
+__all__ = ["surface_explorer", "cached_run", "describe", "START_POINTS"]
+
+#: The start points the website offers besides the explorer's default (every surface, inside its window).
+START_POINTS = [(2.5, -2.5), (-1.0, 3.5)]
 
 
-def _describe(params: Mapping) -> str:
+def describe(params: Mapping) -> str:
+    """``"lr = 0.1, momentum = 0.9"``: parameter values for a title."""
     return ", ".join(f"{name} = {value:.3g}" if isinstance(value, float) else f"{name} = {value}"
                      for name, value in params.items())
 
 
-def draw_runs(fig, surface: Surface, runs: Mapping[str, Trajectory], title: str = "") -> None:
-    """Trajectories over the contours (left) and loss against step (right).
+def run_series(label: str, path: Trajectory, min_value: float, i: int) -> dict:
+    """The path (x, y against step) and the loss gap ``f(θ_t) − f*`` of one run, under keys ``path{i}``
+    and ``loss{i}``; a run that diverged says at which step in its label. Gaps <= 0 are NaN (log axis)."""
+    if path.diverged:
+        label = f"{label} (diverged at step {path.diverged_at})"
+    gap = path.losses - min_value
+    gap = np.where(np.isfinite(gap) & (gap > 0), gap, np.nan)
+    c = color(label)
+    return {f"path{i}": Series(path.points[:, 0], path.points[:, 1], label, c),
+            f"loss{i}": Series(np.arange(len(gap)), gap, label, c)}
 
-    Called again on the same figure for the same surface, it replaces only the runs' artists and
-    keeps the contours, the axes and their ticks, which are most of the drawing: that is what keeps
-    a live explorer's redraw fast. The legend on the left serves both panels.
+
+_RUNS: OrderedDict = OrderedDict()
+_MAX_RUNS = 4096
+
+
+def cached_run(optimizer, surface: Surface, start, steps: int, **hyperparameters) -> Trajectory:
+    """:func:`optlib.trajectory.run`, remembered (least recently used, up to 4096 runs): moving one
+    control reruns only the runs that depend on it, and a website grid computes each distinct run once.
+
+    ``start`` may be a batch of points ``(k, 2)``: the explorers run every start point of the website
+    at once (element-wise updates: the same numbers as one run per point, in one loop).
     """
-    view = getattr(fig, "_optlib_runs_view", None)
-    reusable = (view is not None and view.path_ax in fig.axes
-                and (view.surface.name, view.surface.bounds) == (surface.name, surface.bounds))
-    if not reusable:
-        fig.clear()
-        # Fixed margins: a layout engine would dominate every redraw.
-        path_ax, loss_ax = fig.subplots(1, 2, width_ratios=[1, 1.25], gridspec_kw=dict(
-            left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.25))
-        plot_contour(surface, ax=path_ax, resolution=120, levels=20)
-        plot_losses({}, ax=loss_ax, legend=False)
-        view = fig._optlib_runs_view = SimpleNamespace(surface=surface, path_ax=path_ax, loss_ax=loss_ax,
-                                                        run_artists=[])
-    for artist in view.run_artists:
-        artist.remove()
-    view.run_artists = plot_paths(surface, runs, view.path_ax)
-    view.run_artists += loss_lines(runs, surface.min_value, view.loss_ax)
-    view.loss_ax.relim()
-    view.loss_ax.autoscale_view()
-    fig.suptitle(title, fontsize=11)
+    start = np.asarray(start, dtype=float)
+    key = (optimizer, surface.name, surface.bounds, start.shape, start.tobytes(), steps,
+           tuple(sorted(hyperparameters.items())))
+    if key in _RUNS:
+        _RUNS.move_to_end(key)
+        return _RUNS[key]
+    result = run(optimizer, surface, start, steps=steps, **hyperparameters)
+    _RUNS[key] = result
+    if len(_RUNS) > _MAX_RUNS:
+        _RUNS.popitem(last=False)
+    return result
+
+
+def _one(path: Trajectory, j: int) -> Trajectory:
+    """Run ``j`` of a batch of runs."""
+    diverged = int(path.diverged_at[j])
+    return Trajectory(path.steps, path.points[:, j], path.losses[:, j], None if diverged < 0 else diverged)
 
 
 def surface_explorer(make_runs: Callable[..., Mapping[str, Trajectory]], controls: Sequence[Slider | Choice],
-                     sweep: str, surface: str = "quadratic", start=(-3.0, 2.5), **explorer_options) -> Explorer:
-    """An :class:`Explorer` of ``make_runs(surface, start, **params) -> {label: Trajectory}``.
+                     runs: Sequence[str], surface: str = "quadratic", start=(-3.0, 2.5),
+                     start_points: Sequence = tuple(START_POINTS), **explorer_options) -> Explorer:
+    """An :class:`Explorer` of ``make_runs(surface, starts, **params) -> {label: Trajectory}``.
+
+    ``make_runs`` gets a batch of start points ``(k, 2)`` and returns batched runs (use
+    :func:`cached_run`).
 
     Adds the controls every such explorer has (the surface, the start point) to the optimizer's own
-    ``controls``; ``sweep`` names the parameter the website's player sweeps.
+    ``controls``; ``runs`` names the runs ``make_runs`` returns, in order (for their colours). The
+    website offers every surface and the default start with ``start_points`` (default :data:`START_POINTS`).
     """
     common = [
         Choice("surface", list(SURFACES), surface, label="surface"),
@@ -59,11 +84,24 @@ def surface_explorer(make_runs: Callable[..., Mapping[str, Trajectory]], control
         Slider("start_y", -4.5, 4.5, start[1], label="start y", step=0.1),
     ]
 
-    def draw(fig, surface, start_x, start_y, **params):
+    site_starts = [tuple(map(float, start)), *[tuple(p) for p in start_points if tuple(p) != tuple(start)]]
+
+    def compute(surface, start_x, start_y, **params):
         surf = get_surface(surface)
-        runs = make_runs(surf, (start_x, start_y), **params)
-        draw_runs(fig, surf, runs, title=f"{surf.name}: {_describe(params)}")
+        point = (float(start_x), float(start_y))
+        # Every start point of the website in one batch (plus this one, if it is another).
+        starts = site_starts if point in site_starts else [*site_starts, point]
+        j = starts.index(point)
+        data = {"title": f"{surf.name}: {describe(params)}"}
+        for i, (label, path) in enumerate(make_runs(surf, np.array(starts), **params).items()):
+            data.update(run_series(label, _one(path, j), surf.min_value, i))
+        return data
 
-    draw.incremental = True  # may be called again on its own figure (see Explorer)
-
-    return Explorer(draw, [*controls, *common], sweep=sweep, **explorer_options)
+    panels = [
+        Panel(tuple(Line(f"path{i}", color(name), style="line+markers", width=1.3)
+                    for i, name in enumerate(runs)), xlabel="x", ylabel="y", contour="surface"),
+        Panel(tuple(Line(f"loss{i}", color(name), legend=False) for i, name in enumerate(runs)),
+              xlabel="step t", ylabel="f(θ_t) − f*", ylog=True, width=1.25),
+    ]
+    points = {"names": ("start_x", "start_y"), "label": "start point", "values": site_starts}
+    return Explorer(compute, [*controls, *common], panels, points=points, **explorer_options)

@@ -1,0 +1,186 @@
+"""Bokeh against Vega-Lite (Altair + vl-convert-python's bundle) on one explorer: chapter 5's momentum explorer.
+
+Both pages hold the same precomputed optlib data (optlib.explorers.site.site_data: every setting of the
+grid, the same controls) and serve their library from a file next to the page; only the drawing differs:
+
+* Bokeh: the book's site form (``Explorer.static()``), BokehJS from the ``bokeh`` wheel, the data copied
+  into Bokeh's ColumnDataSources by optlib-explorer.js;
+* Vega-Lite: an Altair chart of the same panels (contours + paths, loss on a log axis), rendered by the
+  Vega/Vega-Lite/vega-embed bundle of ``vl_convert.javascript_bundle()``; a control replaces the views'
+  datasets (``view.data(name, rows).runAsync()``).
+
+Printed: the library's JavaScript bytes, the page's bytes (HTML + data), and the median time from an input
+event to the frame after the redraw in Chromium, over every value of every control, with a reference timed
+in the same run (an input that draws one rectangle on a canvas in the next frame).
+Needs (benchmark only, not in requirements.txt): ``pip install altair vl-convert-python``.
+Run:  .venv/bin/python benchmarks/plotting_library_comparison.py
+"""
+
+import functools
+import http.server
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "_ext"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import optlib_explorers as ext  # noqa: E402
+from explorer_pages import TIMED_INPUT  # noqa: E402
+
+from optlib.explorers import momentum_explorer  # noqa: E402
+from optlib.explorers.site import _control_html, site_data  # noqa: E402
+
+VEGA_GLUE = r"""
+(async function () {
+  const root = document.querySelector('.optlib-explorer');
+  const spec = JSON.parse(root.querySelector('script.optlib-explorer-data').textContent);
+  const bytes = Uint8Array.from(atob(spec.pool), c => c.charCodeAt(0));
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate'));
+  const shuffled = new Uint8Array(await new Response(stream).arrayBuffer());
+  const n = shuffled.length / 8, out = new Uint8Array(shuffled.length);
+  for (let b = 0; b < 8; b++) for (let i = 0; i < n; i++) out[i * 8 + b] = shuffled[b * n + i];
+  const pool = new Float64Array(out.buffer);
+  const array = i => i < 0 ? [] : pool.subarray(spec.offsets[i], spec.offsets[i + 1]);
+  const inputs = [...root.querySelectorAll('[data-control]')];
+  const result = await vegaEmbed('#vega', VL_SPEC, {actions: false, renderer: 'canvas'});
+  window.vegaView = result.view;
+  function rows() {
+    const chosen = inputs.map(i => Number(i.value)), row = [];
+    for (const slot of spec.slots) {
+      let index = 0; slot.dims.forEach((d, i) => { index += chosen[d] * slot.strides[i]; });
+      const v = slot.values[index]; if (Array.isArray(v)) row.push(...v); else row.push(v);
+    }
+    return row;
+  }
+  async function render() {
+    const row = rows();
+    const contour = spec.contours[row[1]];
+    const cx = array(contour[0]), cy = array(contour[1]);
+    const lines = [];
+    for (let i = 0; i < cx.length; i++) lines.push({x: cx[i], y: cy[i], i: i});
+    const paths = [], losses = [];
+    let position = 2;
+    for (const line of spec.lines) {
+      const [xi, yi] = row.slice(position, position + 2); position += 5;
+      const x = array(xi), y = array(yi);
+      const target = line.key.startsWith('path') ? paths : losses;
+      for (let i = 0; i < x.length; i++) target.push({key: line.key, step: i, x: x[i], y: y[i]});
+    }
+    const view = window.vegaView;
+    await view.data('contour', lines).data('paths', paths).data('losses', losses.filter(d => d.y > 0)).runAsync();
+  }
+  inputs.forEach(input => input.addEventListener('input', () => { window.lastRender = render(); }));
+  await render();
+  root.classList.add('optlib-explorer-ready');
+})();
+"""
+
+
+def vega_lite_spec() -> dict:
+    import altair as alt
+
+    path = alt.Chart(alt.NamedData("paths")).mark_line(point=True).encode(
+        x=alt.X("x:Q", scale=alt.Scale(domain=[-3.7, 3.7])), y=alt.Y("y:Q", scale=alt.Scale(domain=[-3.7, 3.7])),
+        color="key:N", order="step:Q", tooltip=["key:N", "step:Q", "x:Q", "y:Q"])
+    contour = alt.Chart(alt.NamedData("contour")).mark_line(color="#999", strokeWidth=0.8).encode(
+        x="x:Q", y="y:Q", order="i:Q")
+    loss = alt.Chart(alt.NamedData("losses")).mark_line().encode(
+        x=alt.X("step:Q", title="step t"), y=alt.Y("y:Q", scale=alt.Scale(type="log"), title="f − f*"),
+        color="key:N", tooltip=["key:N", "step:Q", "y:Q"])
+    return alt.hconcat((contour + path).properties(width=360, height=300), loss.properties(width=420, height=300)).to_dict()
+
+
+def pages(directory: Path) -> dict:
+    import vl_convert
+
+    explorer = momentum_explorer()
+    bokeh_body = explorer.static()
+    shutil.copy(ext._bokeh_js(), directory / ext.BOKEH_FILE)
+    for name in ("optlib-explorer.js", "optlib-explorer.css"):
+        shutil.copy(ext.STATIC / name, directory / name)
+    (directory / "bokeh.html").write_text(
+        f'<!doctype html><html><head><meta charset="utf-8"><script defer src="{ext.BOKEH_FILE}"></script>'
+        f'<script defer src="optlib-explorer.js"></script><link rel="stylesheet" href="optlib-explorer.css">'
+        f"</head><body>{bokeh_body}</body></html>")
+    (directory / "vega-bundle.js").write_text(vl_convert.javascript_bundle())
+    data = site_data(explorer)
+    payload = json.dumps({k: v for k, v in data.items() if not k.startswith("_")}, separators=(",", ":"))
+    controls = "".join(_control_html("v", i, c) for i, c in enumerate(data["controls"]))
+    glue = VEGA_GLUE.replace("VL_SPEC", json.dumps(vega_lite_spec()))
+    (directory / "vega.html").write_text(
+        '<!doctype html><html><head><meta charset="utf-8"><script src="vega-bundle.js"></script></head><body>'
+        f'<div class="optlib-explorer" id="v"><div class="optlib-explorer-controls">{controls}</div>'
+        f'<div id="vega"></div><script type="application/json" class="optlib-explorer-data">{payload}</script>'
+        f"</div><script>{glue}</script></body></html>")
+    return {"bokeh": ("bokeh.html", [ext.BOKEH_FILE, "optlib-explorer.js"]),
+            "vega-lite": ("vega.html", ["vega-bundle.js"])}
+
+
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    directory = Path(tempfile.mkdtemp(prefix="optlib-compare-"))
+    made = pages(directory)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        # Reference: an input whose listener draws one rectangle on a canvas in the next frame.
+        page.set_content('<input type="range" id="ref-c0" min="0" max="9"><canvas id="c" width="10" height="10">'
+                         '</canvas><script>const c = document.getElementById("c").getContext("2d");'
+                         'document.getElementById("ref-c0").addEventListener("input", () => requestAnimationFrame('
+                         '() => c.fillRect(0, 0, 5, 5)));</script>')
+        reference = statistics.median([page.evaluate(TIMED_INPUT, ["ref", 0, i % 10]) for i in range(1, 16)])
+        print(f"reference (input -> one canvas rectangle in the next frame): {reference:.1f} ms")
+        print(f"{'library':10s} {'JS bytes':>10s} {'page bytes':>11s} {'redraw ms':>10s} {'x ref':>6s}")
+        for library, (html, scripts) in made.items():
+            errors = []
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(base + html, wait_until="load")
+            page.wait_for_function("() => document.querySelector('.optlib-explorer').classList"
+                                   ".contains('optlib-explorer-ready')", timeout=60_000)
+            uid = page.evaluate("() => document.querySelector('.optlib-explorer').id")
+            controls = json.loads(page.evaluate(
+                "() => document.querySelector('script.optlib-explorer-data').textContent"))["controls"]
+            times = []
+            for index, control in enumerate(controls):
+                for value in [*range(len(control["values"])), control["default"]]:
+                    elapsed = page.evaluate(TIMED_INPUT, [uid, index, value])
+                    if elapsed >= 0:
+                        times.append(elapsed)
+            page.screenshot(path=str(directory / f"{library}.png"))
+            js = sum((directory / s).stat().st_size for s in scripts)
+            size = (directory / html).stat().st_size
+            median = statistics.median(times)
+            print(f"{library:10s} {js:10,d} {size:11,d} {median:10.1f} {median / reference:6.1f}"
+                  + (f"  errors: {errors}" if errors else ""), flush=True)
+            page.close()
+        browser.close()
+    server.shutdown()
+    print(f"pages and screenshots in {directory}")
+
+
+if __name__ == "__main__":
+    main()

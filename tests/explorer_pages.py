@@ -1,0 +1,107 @@
+"""Driving an explorer's site form in Chromium: its controls, the data Bokeh draws, the redraw time.
+
+Shared by tests/test_site_explorers.py (on the built book) and benchmarks/explorer_latency.py.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+#: Everything one explorer on the page holds: its controls (from its own JSON) and the drawn series.
+READ_EXPLORERS = r"""
+() => [...document.querySelectorAll('.optlib-explorer')].map(root => {
+  const spec = JSON.parse(root.querySelector('script.optlib-explorer-data').textContent);
+  return {id: root.id, name: root.dataset.explorer, ready: root.classList.contains('optlib-explorer-ready'),
+          setting: Number(root.dataset.setting), controls: spec.controls, keys: spec.keys,
+          strides: spec.strides, n_settings: spec.n_settings};
+})
+"""
+
+READ_DRAWN = r"""
+(uid) => {
+  const find = (name) => { for (const d of Bokeh.documents) { const m = d.get_model_by_name(name); if (m) return m; } return null; };
+  const root = document.getElementById(uid);
+  const spec = JSON.parse(root.querySelector('script.optlib-explorer-data').textContent);
+  const out = {title: root.querySelector('.optlib-explorer-title').textContent, series: {}};
+  for (const key of spec.keys) {
+    const data = find(`${uid}:${key}`).data;
+    out.series[key] = {x: Array.from(data.x), y: Array.from(data.y), label: data.label.length ? data.label[0] : "",
+                       y2: data.y2 ? Array.from(data.y2) : null};
+  }
+  return out;
+}
+"""
+
+#: Set a control's value by script and time input event -> finished redraw: the last drawing call on a
+#: canvas (Bokeh draws on canvases; every stroke/fill/drawImage is stamped) after the event, waiting up to
+#: two frames and 250 ms of quiet for it. Scheduling stalls after the drawing (a loaded machine) do not
+#: count; the time the browser took to run the handler and Bokeh's paint does.
+TIMED_INPUT = r"""
+async ([uid, index, value]) => {
+  if (!window.__optlibDrawStamp) {
+    window.__optlibDrawStamp = 0;
+    for (const name of ['stroke', 'fill', 'drawImage', 'fillRect', 'strokeRect', 'fillText']) {
+      const original = CanvasRenderingContext2D.prototype[name];
+      CanvasRenderingContext2D.prototype[name] = function (...args) {
+        window.__optlibDrawStamp = performance.now();
+        return original.apply(this, args);
+      };
+    }
+  }
+  const input = document.getElementById(`${uid}-c${index}`);
+  window.__optlibDrawStamp = 0;
+  const start = performance.now();
+  input.value = String(value);
+  input.dispatchEvent(new Event('input', {bubbles: true}));
+  const handled = performance.now();
+  await new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  await new Promise(resolve => setTimeout(resolve, 250));
+  return window.__optlibDrawStamp ? window.__optlibDrawStamp - start : -1;
+}
+"""
+
+
+def explorers_on(page) -> list[dict]:
+    page.wait_for_function("() => [...document.querySelectorAll('.optlib-explorer')]"
+                           ".every(e => e.classList.contains('optlib-explorer-ready'))", timeout=30_000)
+    return page.evaluate(READ_EXPLORERS)
+
+
+def drawn(page, uid: str) -> dict:
+    return page.evaluate(READ_DRAWN, uid)
+
+
+def set_by_keyboard(page, uid: str, index: int, control: dict, target: int) -> None:
+    """Move control ``index`` to value ``target`` as a reader would: Tab-focus it, then arrow keys."""
+    element = page.locator(f"#{uid}-c{index}")
+    element.focus()
+    current = int(element.input_value())
+    key = "ArrowRight" if control["kind"] == "range" else "ArrowDown"
+    back = "ArrowLeft" if control["kind"] == "range" else "ArrowUp"
+    for _ in range(abs(target - current)):
+        page.keyboard.press(key if target > current else back)
+    if control["kind"] == "select" and int(element.input_value()) != target:
+        element.select_option(str(target))
+
+
+def params_of(info: dict, indices: list[int]) -> list:
+    return [c["values"][i] for c, i in zip(info["controls"], indices, strict=True)]
+
+
+def relative_error(drawn_values, expected) -> float:
+    a = np.asarray(drawn_values, dtype=float)
+    b = np.asarray(expected, dtype=float)
+    if a.shape != b.shape:
+        return np.inf
+    if not np.array_equal(np.isnan(a), np.isnan(b)):
+        return np.inf
+    ok = ~np.isnan(a)
+    if not ok.any():
+        return 0.0
+    return float(np.max(np.abs(a[ok] - b[ok]) / np.maximum(np.abs(b[ok]), 1e-300)))
+
+
+def dumps(value) -> str:
+    return json.dumps(value, default=float)
