@@ -101,8 +101,24 @@ def _mean_of_rows(r: np.ndarray, Xb: np.ndarray, w_shape: tuple) -> np.ndarray:
 
 # --- linear least squares ---------------------------------------------------------------------------
 
+class _RowsOfX:
+    """A problem whose samples are the rows of its design matrix ``X`` (shape ``(n_samples, dim)``)."""
+
+    @property
+    def n_samples(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def dim(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def param_shape(self) -> tuple[int]:
+        return (self.dim,)
+
+
 @dataclass(frozen=True, eq=False)
-class LeastSquares:
+class LeastSquares(_RowsOfX):
     r"""Linear regression, :math:`f(w) = \frac1n\sum_i \tfrac12 (x_i^\top w - y_i)^2`.
 
     The gradient of one sample is :math:`\nabla f_i(w) = x_i (x_i^\top w - y_i)`; the full gradient
@@ -139,18 +155,6 @@ class LeastSquares:
         object.__setattr__(self, "minimizer", w_star)
         object.__setattr__(self, "hessian", hessian)
         object.__setattr__(self, "min_value", float(self.loss(w_star)))
-
-    @property
-    def n_samples(self) -> int:
-        return self.X.shape[0]
-
-    @property
-    def dim(self) -> int:
-        return self.X.shape[1]
-
-    @property
-    def param_shape(self) -> tuple[int]:
-        return (self.dim,)
 
     @property
     def smoothness(self) -> float:
@@ -370,7 +374,7 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class BagOfWords:
+class BagOfWords(_RowsOfX):
     """Documents ``X`` (``(n, d)`` word counts), labels ``y`` (``(n,)``, 0 or 1) and the task's truth.
 
     ``frequency[j]`` is the fraction of documents that contain word ``j`` (words are sorted from the
@@ -383,18 +387,6 @@ class BagOfWords:
     y: np.ndarray
     w_true: np.ndarray
     frequency: np.ndarray
-
-    @property
-    def n_samples(self) -> int:
-        return self.X.shape[0]
-
-    @property
-    def dim(self) -> int:
-        return self.X.shape[1]
-
-    @property
-    def param_shape(self) -> tuple[int]:
-        return (self.dim,)
 
     def _logits(self, w, idx):
         # z_i = x_i . w on the documents idx (all by default), and their labels
