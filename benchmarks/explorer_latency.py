@@ -58,8 +58,8 @@ def study():
 
     from optlib import SGD
     from optlib.adam import Adam
-    from optlib.real_data import load_digits
     from optlib.models import MLP, lr_sweep
+    from optlib.real_data import load_digits
 
     return lr_sweep(MLP(64, 8, 10, activation="relu"), load_digits(), {"SGD": (SGD, {}), "Adam": (Adam, {})},
                     10.0 ** np.arange(-3.0, 0.1, 1.0), epochs=2, batch_size=256, seeds=range(2))
@@ -105,34 +105,18 @@ def live(names) -> None:
 
 
 def site(directory: Path, names) -> None:
-    import functools
-    import http.server
-    import threading
-
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(ROOT / "tests"))
-    from explorer_pages import TIMED_INPUT, explorers_on
+    from explorer_pages import TIMED_INPUT, chromium_page, explorers_on, reference_redraw_ms, serve
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    base = serve(directory)
     pages = sorted({chapter for chapter, _ in CHAPTER_EXPLORERS.values()})
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page = chromium_page(playwright)
+        browser = page.context.browser
         # Reference: an input whose listener draws one rectangle on a canvas in the next frame.
-        page.set_content('<input type="range" id="ref-c0" min="0" max="9"><canvas id="c" width="10" height="10">'
-                         '</canvas><script>const c = document.getElementById("c").getContext("2d");'
-                         'document.getElementById("ref-c0").addEventListener("input", () => requestAnimationFrame('
-                         '() => c.fillRect(0, 0, 5, 5)));</script>')
-        reference = statistics.median([page.evaluate(TIMED_INPUT, ["ref", 0, i % 10]) for i in range(1, 16)])
+        reference = reference_redraw_ms(page)
         print(f"site reference (input -> one canvas rectangle in the next frame): {reference:.1f} ms")
         print(f"{'explorer':28s} {'redraw ms':>12s} {'x reference':>12s}  target {TARGET_MS:.0f} ms")
         for chapter in pages:
@@ -151,7 +135,6 @@ def site(directory: Path, names) -> None:
                 print(f"{info['name']:28s} {redraw:12.1f} {redraw / reference:12.1f}  "
                       f"{'ok' if redraw <= TARGET_MS else 'SLOW'}", flush=True)
         browser.close()
-    server.shutdown()
 
 
 def main() -> None:

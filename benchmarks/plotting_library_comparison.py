@@ -16,14 +16,11 @@ Needs (benchmark only, not in requirements.txt): ``pip install altair vl-convert
 Run:  .venv/bin/python benchmarks/plotting_library_comparison.py
 """
 
-import functools
-import http.server
 import json
 import shutil
 import statistics
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 import matplotlib
@@ -35,7 +32,7 @@ sys.path.insert(0, str(ROOT / "_ext"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import optlib_explorers as ext  # noqa: E402
-from explorer_pages import TIMED_INPUT  # noqa: E402
+from explorer_pages import TIMED_INPUT, chromium_page, reference_redraw_ms, serve  # noqa: E402
 
 from optlib.explorers import momentum_explorer  # noqa: E402
 from optlib.explorers.site import _control_html, site_data  # noqa: E402
@@ -97,7 +94,8 @@ def vega_lite_spec() -> dict:
     loss = alt.Chart(alt.NamedData("losses")).mark_line().encode(
         x=alt.X("step:Q", title="step t"), y=alt.Y("y:Q", scale=alt.Scale(type="log"), title="f − f*"),
         color="key:N", tooltip=["key:N", "step:Q", "y:Q"])
-    return alt.hconcat((contour + path).properties(width=360, height=300), loss.properties(width=420, height=300)).to_dict()
+    return alt.hconcat((contour + path).properties(width=360, height=300),
+                       loss.properties(width=420, height=300)).to_dict()
 
 
 def pages(directory: Path) -> dict:
@@ -134,30 +132,18 @@ def main() -> None:
     directory = Path(tempfile.mkdtemp(prefix="optlib-compare-"))
     made = pages(directory)
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    base = serve(directory)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page = chromium_page(playwright)
+        browser = page.context.browser
         # Reference: an input whose listener draws one rectangle on a canvas in the next frame.
-        page.set_content('<input type="range" id="ref-c0" min="0" max="9"><canvas id="c" width="10" height="10">'
-                         '</canvas><script>const c = document.getElementById("c").getContext("2d");'
-                         'document.getElementById("ref-c0").addEventListener("input", () => requestAnimationFrame('
-                         '() => c.fillRect(0, 0, 5, 5)));</script>')
-        reference = statistics.median([page.evaluate(TIMED_INPUT, ["ref", 0, i % 10]) for i in range(1, 16)])
+        reference = reference_redraw_ms(page)
         print(f"reference (input -> one canvas rectangle in the next frame): {reference:.1f} ms")
         print(f"{'library':10s} {'JS bytes':>10s} {'page bytes':>11s} {'redraw ms':>10s} {'x ref':>6s}")
         for library, (html, scripts) in made.items():
             errors = []
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
             page.goto(base + html, wait_until="load")
             page.wait_for_function("() => document.querySelector('.optlib-explorer').classList"
                                    ".contains('optlib-explorer-ready')", timeout=60_000)
@@ -178,7 +164,6 @@ def main() -> None:
                   + (f"  errors: {errors}" if errors else ""), flush=True)
             page.close()
         browser.close()
-    server.shutdown()
     print(f"pages and screenshots in {directory}")
 
 

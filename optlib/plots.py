@@ -19,8 +19,8 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 from .surfaces import Surface
 from .trajectory import Trajectory
 
-__all__ = ["OPTIMIZER_COLORS", "color", "contour_grid", "decade_ticks", "draw_runs", "loss_lines", "plot_contour", "plot_paths",
-           "plot_trajectories", "plot_losses"]
+__all__ = ["OPTIMIZER_COLORS", "color", "contour_grid", "decade_ticks", "draw_runs", "loss_lines", "plot_contour",
+           "plot_paths", "plot_trajectories", "plot_losses"]
 
 #: One colour per optimizer, the same in every chapter.
 OPTIMIZER_COLORS: dict[str, str] = {

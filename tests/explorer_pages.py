@@ -1,6 +1,8 @@
 """Driving an explorer's site form in Chromium: its controls, the data Bokeh draws, the redraw time.
 
-Shared by tests/test_site_explorers.py (on the built book) and benchmarks/explorer_latency.py.
+Shared by tests/test_site_explorers.py (on the built book) and the benchmarks (explorer_latency.py,
+plotting_library_comparison.py), which also serve a folder and time a reference input with the helpers
+at the end.
 """
 
 from __future__ import annotations
@@ -105,3 +107,40 @@ def relative_error(drawn_values, expected) -> float:
 
 def dumps(value) -> str:
     return json.dumps(value, default=float)
+
+
+# --- for the benchmarks: a served folder, Debian's Chromium, and the reference redraw -------------------
+
+def serve(directory) -> str:
+    """Serve ``directory`` on a free loopback port from a daemon thread; returns its base URL."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def chromium_page(playwright):
+    """A page of Debian's Chromium (never a downloaded browser), 1280 x 900."""
+    browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync"])
+    return browser.new_page(viewport={"width": 1280, "height": 900})
+
+
+def reference_redraw_ms(page) -> float:
+    """Median time from an input event to a listener's one canvas rectangle in the next frame (15 inputs)."""
+    import statistics
+
+    page.set_content('<input type="range" id="ref-c0" min="0" max="9"><canvas id="c" width="10" height="10">'
+                     '</canvas><script>const c = document.getElementById("c").getContext("2d");'
+                     'document.getElementById("ref-c0").addEventListener("input", () => requestAnimationFrame('
+                     '() => c.fillRect(0, 0, 5, 5)));</script>')
+    return statistics.median([page.evaluate(TIMED_INPUT, ["ref", 0, i % 10]) for i in range(1, 16)])
+

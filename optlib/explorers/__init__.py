@@ -14,9 +14,9 @@ from .ch06_nesterov import nesterov_explorer
 from .ch07_adagrad import adagrad_explorer
 from .ch08_rmsprop import rmsprop_explorer
 from .ch09_adam import adam_explorer
-from .choosing import choosing_explorer
 from .ch11_after_adam import after_adam_explorer, newton_schulz_explorer
 from .ch12_schedules import schedule_explorer
+from .choosing import choosing_explorer
 from .surface import surface_explorer
 
 __all__ = ["Choice", "Explorer", "Line", "Panel", "Series", "Slider", "explorer_mode", "surface_explorer",

@@ -23,10 +23,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..problems import DATA_SETS, N_SAMPLES, noise_ball, regression_problem, regression_surface
-from ..trajectory import run_stochastic
 from ..plots import color
+from ..problems import DATA_SETS, noise_ball, regression_problem, regression_surface
 from ..sgd import SGD
+from ..trajectory import run_stochastic
 from .base import Choice, Explorer, Line, Panel, Series, Slider
 
 __all__ = ["sgd_explorer", "measured_plateau", "formula_fails_above"]

@@ -17,10 +17,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..problems import DATA_SETS, N_SAMPLES, regression_problem, regression_surface
-from ..trajectory import run_stochastic
 from ..plots import color
+from ..problems import DATA_SETS, N_SAMPLES, regression_problem, regression_surface
 from ..sgd import SGD
+from ..trajectory import run_stochastic
 from .base import Choice, Explorer, Line, Panel, Series, Slider
 from .ch03_sgd import _gap
 

@@ -32,7 +32,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .base import Choice, Explorer, Slider
+from .base import Choice, Explorer
 
 __all__ = ["site_grid", "site_data", "site_html", "format_value", "BOKEH_JS"]
 
@@ -108,7 +108,8 @@ class _Strings(_Pool):
 
 
 def _contour_lines(surface, resolution: int = 70, levels: int = 15) -> tuple[np.ndarray, np.ndarray]:
-    """The surface's contour lines (the live figure's kind of levels, on a coarser grid) as one polyline with NaN breaks."""
+    """The surface's contour lines (the live figure's kind of levels, on a coarser grid), as one polyline
+    with NaN breaks."""
     import contourpy
 
     from ..plots import contour_grid
@@ -246,7 +247,7 @@ def site_data(explorer: Explorer) -> dict:
 def _bokeh_layout(explorer: Explorer, data: dict, uid: str):
     """The Bokeh figures, their data sources holding the default setting; models named ``uid:key``."""
     from bokeh.layouts import row
-    from bokeh.models import ColumnDataSource, HoverTool, Range1d, DataRange1d, BoxAnnotation, Span
+    from bokeh.models import BoxAnnotation, ColumnDataSource, DataRange1d, HoverTool, Range1d, Span
     from bokeh.plotting import figure
 
     buffer, offsets, strings = data["_buffer"], data["offsets"], data["strings"]
