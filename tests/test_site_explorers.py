@@ -26,7 +26,7 @@ import statistics
 import numpy as np
 import pytest
 
-from explorer_pages import TIMED_INPUT, drawn, explorers_on, relative_error, set_by_keyboard
+from tests.explorer_pages import TIMED_INPUT, drawn, explorers_on, relative_error, set_by_keyboard
 from optlib import SGD, Adam, RMSprop
 from optlib.explorers import CHAPTER_EXPLORERS
 from optlib.explorers.site import site_grid
