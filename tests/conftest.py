@@ -1,13 +1,18 @@
 """Fixtures shared by the test modules.
 
-``built_site``: the book's website, built once per test run (the first test that asks for it builds it).
+``built_site``: the book's website, built once per test run (the first test that asks for it builds it),
+after ``book_pdf``, the book as one PDF (``make pdf``), which the website offers for download.
+``browser_context`` and ``site_url``: the system's Chromium, and the built site served on localhost.
 """
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +21,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_TIMEOUT = 3600  # seconds; a fresh build executes every chapter
+CHROMIUM = Path(os.environ.get("OPTLIB_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @dataclass
@@ -26,9 +34,37 @@ class SiteBuild:
     log: Path  # the build's full output
 
 
+@dataclass
+class PdfBuild:
+    pdf: Path  # _build/pdf/book.pdf
+    returncode: int
+    seconds: float
+    log: Path  # the output of `make pdf`
+
+
 @pytest.fixture(scope="session")
-def site_build() -> SiteBuild:
-    """Run ``jupyter-book build`` as ``make book`` does, with a fresh Sphinx environment (``--all``), so
+def book_pdf() -> PdfBuild:
+    """Run ``make pdf``'s script (the single-page build, printed by Chromium) once per test run.
+
+    Never fails by itself: ``tests/test_pdf.py`` checks its status, log and PDF.
+    """
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "OPTLIB_EXPLORERS": "static", "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    log = ROOT / "_build" / "pdf-build.log"
+    log.parent.mkdir(exist_ok=True)
+    pdf = ROOT / "_build" / "pdf" / "book.pdf"
+    pdf.unlink(missing_ok=True)
+    start = time.perf_counter()
+    with log.open("w") as out:
+        result = subprocess.run([sys.executable, str(ROOT / "tools" / "book_pdf.py")], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, timeout=BUILD_TIMEOUT)
+    return PdfBuild(pdf=pdf, returncode=result.returncode, seconds=time.perf_counter() - start, log=log)
+
+
+@pytest.fixture(scope="session")
+def site_build(book_pdf) -> SiteBuild:
+    """Run ``jupyter-book build`` as ``make book`` does (after ``make pdf``, as CI does, so that the
+    site includes the PDF), with a fresh Sphinx environment (``--all``), so
     every page is written again and every page's warnings are seen; executed notebooks come from the
     execution cache, which ``_ext/offline_site.py`` clears whenever optlib changes.
 
@@ -58,3 +94,44 @@ def site_build() -> SiteBuild:
 def built_site(site_build) -> Path:
     """The Path of the freshly built website, ``_build/html``."""
     return site_build.html
+
+
+@pytest.fixture(scope="session")
+def browser_context(tmp_path_factory):
+    """A Chromium context with a new empty profile; skips (or fails in CI) when there is no browser."""
+    required = os.environ.get("OPTLIB_REQUIRE_BROWSER") == "1"
+    missing = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing = "Playwright's Python package is not installed (pip install -r requirements.txt)"
+    if missing is None and not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
+        missing = f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium; or set OPTLIB_CHROMIUM)"
+    if missing:
+        message = f"browser tests of the website need a browser: {missing}"
+        if required:
+            pytest.fail(message + " [OPTLIB_REQUIRE_BROWSER=1]")
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM), headless=True,
+            args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900}, service_workers="block")
+        yield context
+        context.close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site):
+    """The built site, served on localhost by a thread of this process."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(QuietHandler, directory=str(built_site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
