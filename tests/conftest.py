@@ -2,7 +2,8 @@
 
 ``built_site``: the book's website, built once per test run (the first test that asks for it builds it),
 after ``book_pdf``, the book as one PDF (``make pdf``), which the website offers for download.
-``browser_context`` and ``site_url``: the system's Chromium, and the built site served on localhost.
+``browser_context`` and ``site_url``: the system's Chromium, and the built site served on localhost, for
+the browser tests in other modules (tests/test_site.py keeps its own copies, which its importers use).
 """
 
 from __future__ import annotations

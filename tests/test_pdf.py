@@ -26,7 +26,7 @@ from tests.browser import PAGES
 from tests.conftest import CHROMIUM
 
 ROOT = Path(__file__).resolve().parents[1]
-SINGLEHTML = ROOT / "_build" / "singlehtml" / "index.html"
+SINGLEHTML = ROOT / "_build" / "singlehtml" / f"{PAGES[0]}.html"  # the whole book on one page
 RAW_TEX = ["\\frac", "\\begin", "$$", "\\mathbf", "\\left(", "\\sum_"]
 
 

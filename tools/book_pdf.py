@@ -5,8 +5,9 @@ that Playwright downloads, which this machine (and a reader offline) cannot fetc
 the same with the system's Chromium:
 
 1. ``jupyter-book build . --builder singlehtml -W -n --keep-going`` writes the whole book as one page,
-   ``_build/singlehtml/index.html``; executed notebooks come from the execution cache the website
-   build fills (``_build/.execution_cache``, see ``_ext/offline_site.py``), so nothing is executed twice.
+   ``_build/singlehtml/<root>.html`` (the root of ``_toc.yml``, ``intro``); executed notebooks come
+   from the execution cache the website build fills (``_build/.execution_cache``, see
+   ``_ext/offline_site.py``), so nothing is executed twice.
 2. That page is served on localhost and opened in ``/usr/bin/chromium`` (or ``$OPTLIB_CHROMIUM``),
    driven by Playwright; the script waits until MathJax has typeset every formula and every image has
    loaded, and stops with an error if a formula is left untypeset or an image is broken.
@@ -31,10 +32,13 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 SINGLEHTML = ROOT / "_build" / "singlehtml"
 PDF = ROOT / "_build" / "pdf" / "book.pdf"
 HTML = ROOT / "_build" / "html"
+ROOT_PAGE = yaml.safe_load((ROOT / "_toc.yml").read_text())["root"]  # the single page holds the whole book
 CHROMIUM = Path(os.environ.get("OPTLIB_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -52,6 +56,7 @@ async () => {
     await MathJax.startup.promise;
     if (MathJax.typesetPromise) { await MathJax.typesetPromise(); }
   }
+  await document.fonts.ready;
   const math = [...document.querySelectorAll('span.math, div.math')];
   return {formulas: math.length,
           untypeset: math.filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 80)),
@@ -112,7 +117,7 @@ def serve(directory: Path):
 
 
 def print_pdf(site: Path, pdf: Path) -> dict:
-    """Print ``site/index.html`` to ``pdf`` with Chromium; returns what was waited for and found."""
+    """Print the single page ``site/<root>.html`` to ``pdf`` with Chromium; returns what was found."""
     from playwright.sync_api import sync_playwright
 
     if not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
@@ -132,10 +137,9 @@ def print_pdf(site: Path, pdf: Path) -> dict:
                     route.abort()
 
             page.route("**/*", offline)
-            page.goto(url + "index.html", wait_until="load", timeout=120_000)
+            page.goto(f"{url}{ROOT_PAGE}.html", wait_until="load", timeout=300_000)
             math = page.evaluate(TYPESET)
             images = page.evaluate(IMAGES)
-            page.wait_for_load_state("networkidle")
             problems = [f"formula not typeset: {text!r}" for text in math["untypeset"][:5]]
             problems += [f"MathJax error: {text!r}" for text in math["errors"][:5]]
             problems += [f"image did not load: {src}" for src in images["broken"][:5]]
@@ -143,7 +147,8 @@ def print_pdf(site: Path, pdf: Path) -> dict:
             if problems:
                 raise PrintError("the single-page book is not ready to print:\n  " + "\n  ".join(problems))
             # The front page's link to the PDF means nothing inside the PDF: plain text there.
-            page.evaluate("() => document.querySelectorAll('a.book-pdf-download').forEach(a => a.removeAttribute('href'))")
+            page.evaluate("() => document.querySelectorAll('a.book-pdf-download')"
+                          ".forEach(a => a.removeAttribute('href'))")
             page.emulate_media(media="print")
             page.pdf(path=str(pdf), format="A4", print_background=True, outline=True, tagged=True,
                      display_header_footer=True, header_template=HEADER, footer_template=FOOTER,

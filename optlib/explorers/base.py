@@ -31,6 +31,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from html import escape
 
 import matplotlib
 import numpy as np
@@ -234,7 +235,9 @@ class Explorer:
         html, count = _palette_frames(html)
         if count != len(values):
             raise RuntimeError(f"the static player holds {count} frames, expected {len(values)}")
-        html = _offline_player(html, start=self._start_frame(values), alt=self._alt_text())
+        sweep = next(c for c in self.controls if c.name == self.sweep)
+        html = _offline_player(html, start=self._start_frame(values), alt=self._alt_text(),
+                               label=sweep.label or sweep.name)
         if len(html) > self.max_player_bytes:
             raise ValueError(
                 f"the static player of {self.sweep!r} is {len(html):,} bytes, over the budget of "
@@ -317,7 +320,7 @@ def _svg_icon(match) -> str:
             f'style="vertical-align: middle">{shape}</svg>')
 
 
-def _offline_player(html: str, start: int, alt: str) -> str:
+def _offline_player(html: str, start: int, alt: str, label: str = "frame") -> str:
     """matplotlib's player without its CDN stylesheet, opening on frame ``start``, scaling to the page."""
     html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html, flags=re.DOTALL)
     html = _ICON.sub(_svg_icon, html)
@@ -326,6 +329,8 @@ def _offline_player(html: str, start: int, alt: str) -> str:
         uid = match.group(1)
         html = html.replace(match.group(0), f'<img id="_anim_img{uid}" alt="{alt}" '
                                              'style="max-width: 100%; height: auto">')
+        # The slider's accessible name (matplotlib's has none): what it sweeps.
+        html = html.replace(f'id="_anim_slider{uid}"', f'id="_anim_slider{uid}" aria-label="{escape(label)}"')
         # matplotlib creates anim<uid> in a setTimeout(0); this later timeout runs after it.
         html += (f'\n<script>setTimeout(function () {{ var a = window["anim{uid}"]; '
                  f'if (a) {{ a.set_frame({start}); }} }}, 0);</script>\n')
