@@ -16,6 +16,9 @@ current optlib.
   demand, and under Sphinx 7 it declares ``THEBE_JS_URL`` twice (an error in every page's console).
   The book has no live-code button (Binder and Colab are its launch buttons), so its scripts and
   stylesheet are left out of the pages; any other script registered twice is written once.
+* The bibliography: docutils writes it as ``<div role="list">`` of ``<div role="doc-biblioentry">``;
+  ARIA 1.3 deprecates ``doc-biblioentry``, so axe-core sees a list without items (a critical
+  "aria-required-children" violation): each entry becomes ``role="listitem"``.
 * The single-page build (``make pdf`` prints it): Sphinx looks up node handlers by builder name, and
   falls back to the format ("html") only when no extension registered handlers for "singlehtml".
   sphinx-exercise does, so every other extension's HTML handlers (e.g. sphinx-jupyterbook-latex's
@@ -74,6 +77,8 @@ def _page_assets(app, pagename, templatename, context, doctree):
     context["script_files"] = scripts
     context["css_files"] = [css for css in context.get("css_files", [])
                             if not _asset_name(css).split("?")[0].endswith("sphinx-thebe.css")]
+    if 'role="doc-biblioentry"' in context.get("body", ""):
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
 
 
 def _html_handlers_for_singlehtml(app):

@@ -3,28 +3,24 @@
 ``built_site``: the book's website, built once per test run (the first test that asks for it builds it),
 after ``book_pdf``, the book as one PDF (``make pdf``), which the website offers for download.
 ``browser_context`` and ``site_url``: the system's Chromium, and the built site served on localhost, for
-the browser tests in other modules (tests/test_site.py keeps its own copies, which its importers use).
+every browser test (defined in tests/browser.py).
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.browser import browser_context, site_url  # noqa: F401  (fixtures for every browser test)
+
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_TIMEOUT = 3600  # seconds; a fresh build executes every chapter
-CHROMIUM = Path(os.environ.get("OPTLIB_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @dataclass
@@ -96,43 +92,3 @@ def built_site(site_build) -> Path:
     """The Path of the freshly built website, ``_build/html``."""
     return site_build.html
 
-
-@pytest.fixture(scope="session")
-def browser_context(tmp_path_factory):
-    """A Chromium context with a new empty profile; skips (or fails in CI) when there is no browser."""
-    required = os.environ.get("OPTLIB_REQUIRE_BROWSER") == "1"
-    missing = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing = "Playwright's Python package is not installed (pip install -r requirements.txt)"
-    if missing is None and not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
-        missing = f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium; or set OPTLIB_CHROMIUM)"
-    if missing:
-        message = f"browser tests of the website need a browser: {missing}"
-        if required:
-            pytest.fail(message + " [OPTLIB_REQUIRE_BROWSER=1]")
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM), headless=True,
-            args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900}, service_workers="block")
-        yield context
-        context.close()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="session")
-def site_url(built_site):
-    """The built site, served on localhost by a thread of this process."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(QuietHandler, directory=str(built_site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()

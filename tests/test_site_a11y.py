@@ -153,9 +153,9 @@ def test_every_explorer_control_is_reached_by_tab_and_named(name, browser_contex
             for tabs in range(1, MAX_TABS + 1):  # noqa: B007 (reported below)
                 page.keyboard.press("Tab")
                 focused = page.evaluate(FOCUSED, EXPLORER_ROOTS)
+                if focused and focused["again"]:
+                    break  # back at the first stop: the whole page has been walked
                 if focused is None or not focused["inside"]:
-                    if focused and focused["again"]:
-                        break  # back at the first stop: the whole page has been walked
                     continue
                 role, label = accessible_name(cdp)
                 if label:
