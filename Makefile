@@ -1,4 +1,4 @@
-# The two commands a newcomer needs:   make book   and   make test
+# The two commands a newcomer needs:   make book   and   make test   (make check: optlib's fast tests)
 # Both create .venv (if missing) and install requirements.txt into it first.
 
 PYTHON ?= python3
@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # live ipywidgets, which would be dead on a static page and can stall execution (nbclient #312).
 export OPTLIB_EXPLORERS = static
 
-.PHONY: book pdf test lab clean venv assignments autograde grades feedback
+.PHONY: book pdf test check lab clean venv assignments autograde grades feedback
 
 venv: $(STAMP)
 
@@ -30,8 +30,13 @@ book: $(STAMP)
 pdf: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/book_pdf.py
 
+# Everything CI runs: optlib's tests, every chapter executed by nbval, the site build, browser and grading tests.
 test: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+# optlib's unit and reference tests only (under a minute): no notebook, no site build, no browser, no nbgrader.
+check: $(STAMP)
+	$(BIN)/python -m pytest -m "not book" tests
 
 lab: $(STAMP)
 	OPTLIB_EXPLORERS=live PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab chapters

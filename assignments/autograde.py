@@ -3,16 +3,21 @@
     python assignments/autograde.py [--course DIR] [--force] [ASSIGNMENT ...]
 
 (`make autograde` runs it.) For each assignment (default: every folder of source/) it runs the real
-``nbgrader autograde ASSIGNMENT`` once over all students' submissions in submitted/<student>/<assignment>/,
-and adds what plain nbgrader leaves to the instructor:
+``nbgrader autograde ASSIGNMENT`` once over all students' submissions in submitted/<student>/<assignment>/.
+nbgrader_config.py has nbgrader grade each notebook with ``grading.preprocessor.SandboxedExecute`` instead of a
+Jupyter kernel: the submission's own cells run in a bubblewrap sandbox (no network, no course files, limits on
+time, memory and processes), the test cells in a separate clean process (see grading/ and teaching.md). This
+script first checks that the sandbox starts, and stops with a clear message if it does not (unless
+``UNSAFE_NO_SANDBOX=1``, which it announces loudly). It adds what plain nbgrader leaves to the instructor:
 
 * a submission nbgrader cannot even read (not valid JSON, not a notebook, or the notebook is missing) is
   not handed to nbgrader, which would abort on it; it is recorded in the gradebook with 0 points and the
   reason, and the other students are graded as usual;
-* a submission on which nbgrader itself fails (for example, its code kills the kernel) is recorded with
-  0 points, with the last line of nbgrader's error as the reason;
+* a submission on which nbgrader itself fails is recorded with 0 points, with the last line of nbgrader's
+  error as the reason;
 * a submission whose own code raises before the tests run (say at ``import``) is graded normally (its tests
-  fail, so it scores 0 on them); the report names the first of its cells that raised.
+  fail, so it scores 0 on them); the report names the first of its cells that raised, or else the first test
+  that failed because the submission ran out of time or memory or its process ended.
 
 Finally it writes grading_report.csv in the course folder (one row per submission: score, maximum, whether
 written answers still wait for manual grading, and the problem found, if any) and prints it. Grades for the
@@ -101,21 +106,53 @@ def record_zero(course: Path, assignment: str, student: str) -> None:
         gb.db.commit()
 
 
+# Errors in a test cell that say what went wrong with the whole submission, not with one test.
+SUBMISSION_ERRORS = ("TimeLimitExceeded", "SubmissionStopped", "MemoryError", "RecursionError")
+
+
 def first_error_outside_tests(autograded: Path) -> str | None:
-    """'name.ipynb, cell N: Error: message' for the first non-test cell that raised, or None."""
+    """'name.ipynb, cell N raised Error: message' for the first non-test cell that raised, else for the first
+    test cell that failed because the submission ran out of time or memory or stopped; or None."""
+    found = []
     for path in sorted(autograded.glob("*.ipynb")):
         nb = nbformat.read(str(path), as_version=4)
         for number, cell in enumerate(nb.cells, start=1):
-            if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("grade"):
+            if cell.cell_type != "code":
                 continue
+            is_test = bool(cell.metadata.get("nbgrader", {}).get("grade"))
             for output in cell.get("outputs", []):
-                if output.get("output_type") == "error":
-                    message = f"{output.get('ename')}: {output.get('evalue')}".strip()
-                    return f"{path.name}, cell {number} raised {message[:200]}"
-    return None
+                if output.get("output_type") == "error" and (
+                        not is_test or output.get("ename") in SUBMISSION_ERRORS):
+                    evalue = " ".join(str(output.get("evalue", "")).split())
+                    message = f"{output.get('ename')}: {evalue}".strip()
+                    found.append((is_test, f"{path.name}, cell {number} raised {message[:200]}"))
+                    break
+    return min(found, key=lambda item: item[0])[1] if found else None
+
+
+def require_sandbox(course: Path) -> None:
+    """Stop unless a submission's sandbox can start here (or UNSAFE_NO_SANDBOX=1 says to grade without)."""
+    sys.path.insert(0, str(course))
+    try:
+        from grading import sandbox
+    finally:
+        sys.path.remove(str(course))
+    if sandbox.unsafe():
+        banner = "!" * 100
+        print(f"{banner}\n{sandbox.unsafe_warning()}\n{banner}", file=sys.stderr, flush=True)
+        return
+    try:
+        sandbox.check()
+    except sandbox.SandboxUnavailable as error:
+        raise SystemExit(
+            f"Grading stopped: {error}.\nSubmissions run their own code, so autograde.py runs each one in a "
+            "bubblewrap sandbox (see teaching.md). Install bubblewrap (`apt-get install bubblewrap`) or, on a "
+            "machine where user namespaces are allowed, check that `bwrap --unshare-all --ro-bind / / true` "
+            f"works. To grade WITHOUT the sandbox anyway: {sandbox.UNSAFE_VARIABLE}=1 make autograde") from None
 
 
 def autograde(course: Path, assignments: list[str], force: bool = False) -> list[dict]:
+    require_sandbox(course)
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
 
@@ -156,6 +193,9 @@ def autograde(course: Path, assignments: list[str], force: bool = False) -> list
             log = result.stdout + result.stderr
             log_file.write(f"$ nbgrader {' '.join(command[3:])}\n{log}\n")
             found = nbgrader_failures(log)
+            if "SandboxUnavailable" in log:
+                sys.stderr.write(log[-3000:])
+                raise SystemExit(f"Grading stopped: the sandbox could not start; see {log_path}")
             if result.returncode != 0 and not found:
                 sys.stderr.write(log)
                 raise SystemExit(f"nbgrader autograde failed (exit {result.returncode}); see {log_path}")

@@ -14,6 +14,7 @@ Layout (nbgrader's defaults):
 """
 
 import os
+import sys
 
 c = get_config()  # noqa: F821 (provided by nbgrader's config loader)
 
@@ -21,15 +22,30 @@ c.CourseDirectory.course_id = "optimizers-book"
 # The course root is the folder of this file, wherever nbgrader is started from.
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 
-# Grading runs the notebooks with the kernel named in them ("python3"); a cell that runs longer
-# than this (an endless loop in a submission) is interrupted and counts as failed.
-c.Execute.timeout = 120
+# Grading runs each submission's own code in a bubblewrap sandbox and its test cells in a separate,
+# clean process (grading/, see teaching.md): this preprocessor takes the place of nbgrader's Execute.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+c.Autograde.autograde_preprocessors = [
+    "grading.preprocessor.SandboxedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# Limits for one submission: seconds of wall time the grader waits for all its code (to start, to run
+# its cells and to answer the tests' calls; an endless loop is stopped at this limit and every test
+# still waiting for it fails), MiB of address space, processes and threads.
+c.SandboxedExecute.timeout = 120
+c.SandboxedExecute.memory_limit = 2048
+c.SandboxedExecute.max_processes = 64
 # Keep submissions' printed output bounded in the autograded copies.
 c.LimitOutput.max_lines = 200
 
 # Feedback for students shows the test cells without their hidden part (nbgrader's default
-# feedback would show the hidden tests verbatim). A failing hidden test's traceback still shows
-# the line that failed, which is usually what a student needs.
+# feedback would show the hidden tests verbatim). A failing hidden test shows its error message
+# (its err_msg), and its traceback says "in a hidden test (not shown)" (grading/verdict.py).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",

@@ -10,13 +10,26 @@ semantics) and updates a list of NumPy arrays in place::
     opt = SGD([theta], lr=0.1)
     opt.step([2 * theta])          # gradient of |theta|^2
 
-Modules, each with one job (the import graph flows from figures and widgets down to optimizers):
+Modules, each with one job (the import graph flows from figures and widgets down to optimizers);
+tests/test_validation.py checks that this list names every module:
 
 * ``optlib.optimizer``: the base class (checks, in-place updates, checkpoints);
-* one module per optimizer (``optlib.sgd``, ...);
+* one module per optimizer (``optlib.sgd``, ``optlib.adagrad``, ..., ``optlib.muon``);
+* ``optlib.averages``: the leaky (exponential moving) averages the optimizers share;
+* ``optlib.validation``: argument checks shared by the whole package (each names the argument; a wrong
+  type is a TypeError, a wrong value a ValueError);
 * ``optlib.surfaces``: 2-D test functions with analytic gradients and known minima;
-* ``optlib.losses`` and ``optlib.gradcheck``: loss functions and a finite-difference checker;
-* ``optlib.trajectory``: run an optimizer on a surface, stopping cleanly at divergence;
+* ``optlib.problems``: finite-sum problems (least squares, a sparse bag of words) behind one interface,
+  ``FiniteSum``, and seeded mini-batches;
+* ``optlib.real_data``: the digits and diabetes sets bundled with scikit-learn;
+* ``optlib.losses``: loss functions with their gradients;
+* ``optlib.models``: linear models and a small MLP with hand-written backprop, and their training loop
+  over epochs and seeds (``train``, ``lr_sweep``);
+* ``optlib.gradcheck``: a finite-difference gradient checker;
+* ``optlib.trajectory``: run an optimizer on a surface (``run``) or on mini-batches of a finite sum
+  (``run_stochastic``); one result type (``Trajectory``) and one divergence rule;
+* ``optlib.schedules``: learning-rate schedules as functions of the step;
+* ``optlib.iteration_matrices``: the 2x2 maps of heavy ball and Nesterov on a quadratic;
 * ``optlib.plots``: contour and loss figures, one colour per optimizer;
 * ``optlib.explorers``: live ipywidgets explorers and their kernel-free website form;
 * ``optlib.source``: show optlib's own source in a chapter.

@@ -31,7 +31,8 @@ from __future__ import annotations
 import numpy as np
 
 from .averages import leaky_average_of_squares
-from .optimizer import Hyperparameter, Optimizer, boolean, in_unit_interval, non_negative
+from .optimizer import Hyperparameter, Optimizer
+from .validation import boolean, in_unit_interval, non_negative
 
 __all__ = ["Adadelta"]
 
@@ -53,9 +54,6 @@ class Adadelta(Optimizer):
     weight_decay = Hyperparameter(non_negative, "weight_decay value")
     maximize = Hyperparameter(boolean, "maximize")
 
-    # the step Delta needs a third work array next to the gradient and the denominator
-    _scratch_names = ("grad", "work", "delta")
-
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, *, maximize=False):
         super().__init__(params, lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
 
@@ -65,22 +63,16 @@ class Adadelta(Optimizer):
             "acc_delta": np.zeros_like(param),    # u, leaky average of Delta^2
         }
 
-    def _update(self, param, grad, state, scratch):
+    def _update(self, param, grad, state):
         rho, eps = self.rho, self.eps
-        v, u, work, delta = state["square_avg"], state["acc_delta"], scratch.work, scratch.delta
-        # g <- -g (maximize);  g <- g + lambda theta (weight decay)
-        g = self._effective_gradient(param, grad, scratch, self.weight_decay, self.maximize)
+        v, u = state["square_avg"], state["acc_delta"]
+        # g_t <- -g_t (maximize);  g_t <- g_t + lambda theta_{t-1} (weight decay)
+        g = self._effective_gradient(param, grad, self.weight_decay, self.maximize)
         # v_t = rho v_{t-1} + (1 - rho) g_t^2
-        leaky_average_of_squares(v, g, rho, work)
+        leaky_average_of_squares(v, g, rho)
         # Delta_t = sqrt(u_{t-1} + eps) / sqrt(v_t + eps) * g_t
-        np.add(v, eps, out=work)
-        np.sqrt(work, out=work)
-        np.add(u, eps, out=delta)
-        np.sqrt(delta, out=delta)
-        delta /= work
-        delta *= g
+        delta = np.sqrt(u + eps) / np.sqrt(v + eps) * g
         # u_t = rho u_{t-1} + (1 - rho) Delta_t^2
-        leaky_average_of_squares(u, delta, rho, work)
+        leaky_average_of_squares(u, delta, rho)
         # theta_t = theta_{t-1} - lr Delta_t
-        delta *= self.lr
-        param -= delta
+        param -= self.lr * delta

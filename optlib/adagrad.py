@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Hyperparameter, Optimizer, boolean, non_negative
+from .optimizer import Hyperparameter, Optimizer
+from .validation import boolean, non_negative
 
 __all__ = ["Adagrad"]
 
@@ -64,18 +65,13 @@ class Adagrad(Optimizer):
         # s_0 = initial_accumulator_value
         return {"sum": np.full_like(param, self.initial_accumulator_value)}
 
-    def _update(self, param, grad, state, scratch):
-        s, work = state["sum"], scratch.work
-        # g <- -g (maximize);  g <- g + lambda theta (weight decay)
-        g = self._effective_gradient(param, grad, scratch, self.weight_decay, self.maximize)
+    def _update(self, param, grad, state):
+        s = state["sum"]
+        # g_t <- -g_t (maximize);  g_t <- g_t + lambda theta_{t-1} (weight decay)
+        g = self._effective_gradient(param, grad, self.weight_decay, self.maximize)
         # lr_t = lr / (1 + (t - 1) lr_decay)
         lr_t = self.lr / (1.0 + (self.step_count - 1) * self.lr_decay)
         # s_t = s_{t-1} + g_t^2
-        np.multiply(g, g, out=work)
-        s += work
+        s += g * g
         # theta_t = theta_{t-1} - lr_t g_t / (sqrt(s_t) + eps)
-        np.sqrt(s, out=work)
-        work += self.eps
-        np.divide(g, work, out=work)
-        work *= lr_t
-        param -= work
+        param -= lr_t * (g / (np.sqrt(s) + self.eps))

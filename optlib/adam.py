@@ -27,11 +27,9 @@ maximize=False, decoupled_weight_decay=False``.
 
 Conventions worth knowing:
 
-* ``eps`` is added to :math:`\sqrt{\hat v_t}` (the bias-corrected root), not under the root. The
-  code computes the same quantity in Kingma & Ba's "efficient" order, adding
-  :math:`\hat\epsilon_t = \epsilon\sqrt{1-\beta_2^t}` to :math:`\sqrt{v_t}` and folding
-  :math:`\sqrt{1-\beta_2^t}` into the step size; with a *constant* :math:`\hat\epsilon`, as in the
-  paper's Section 2, it would be a different method in the first steps.
+* ``eps`` is added to :math:`\sqrt{\hat v_t}` (the bias-corrected root), not under the root, and not to
+  :math:`\sqrt{v_t}` as in Kingma & Ba's "efficient" order with a constant :math:`\hat\epsilon`,
+  which is a different method in the first steps.
 * AMSGrad, as in torch, takes the running maximum of the *raw* second moment :math:`v_t` and then
   bias-corrects the maximum. Reddi et al. (2018) state it without bias correction.
 * ``weight_decay`` adds :math:`\lambda\theta` to the gradient, so it is divided by
@@ -50,12 +48,50 @@ import math
 import numpy as np
 
 from .averages import leaky_average, leaky_average_of_squares
-from .optimizer import Hyperparameter, Optimizer, beta_pair, boolean, non_negative
+from .optimizer import Hyperparameter, Optimizer
+from .validation import beta_pair, boolean, non_negative
 
-__all__ = ["Adam"]
+__all__ = ["Adam", "AdamFamily"]
 
 
-class Adam(Optimizer):
+class AdamFamily(Optimizer):
+    """What Adam, NAdam and RAdam share: their hyperparameters, the two moments and their update.
+
+    Each subclass writes only its own step from the moments that :meth:`_moments` returns.
+    """
+
+    lr = Hyperparameter(non_negative, "learning rate")
+    betas = Hyperparameter(beta_pair, "betas")
+    eps = Hyperparameter(non_negative, "epsilon value")
+    weight_decay = Hyperparameter(non_negative, "weight_decay value")
+    maximize = Hyperparameter(boolean, "maximize")
+    decoupled_weight_decay = Hyperparameter(boolean, "decoupled_weight_decay")
+
+    def _init_state(self, param):
+        return {
+            "exp_avg": np.zeros_like(param),       # m, the first moment
+            "exp_avg_sq": np.zeros_like(param),    # v, the second moment
+        }
+
+    def _moments(self, param, grad, state):
+        """The gradient (after maximize and weight decay) and the moments m_t, v_t, updated in place."""
+        beta1, beta2 = self.betas
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        if self.decoupled_weight_decay:
+            # theta_{t-1} <- (1 - lr lambda) theta_{t-1};  g_t <- -g_t (maximize)
+            self._decoupled_decay(param)
+            g = self._effective_gradient(param, grad, 0.0, self.maximize)
+        else:
+            # g_t <- -g_t (maximize);  g_t <- g_t + lambda theta_{t-1} (L2)
+            g = self._effective_gradient(param, grad, self.weight_decay, self.maximize)
+        # m_t = beta1 m_{t-1} + (1 - beta1) g_t
+        leaky_average(m, g, beta1)
+        # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
+        leaky_average_of_squares(v, g, beta2)
+        return g, m, v
+
+
+class Adam(AdamFamily):
     """Adam: momentum over a per-coordinate RMS scale, with bias correction; optional AMSGrad.
 
     >>> import numpy as np
@@ -66,13 +102,7 @@ class Adam(Optimizer):
     array([ 0.9, -1.9])
     """
 
-    lr = Hyperparameter(non_negative, "learning rate")
-    betas = Hyperparameter(beta_pair, "betas")
-    eps = Hyperparameter(non_negative, "epsilon value")
-    weight_decay = Hyperparameter(non_negative, "weight_decay value")
     amsgrad = Hyperparameter(boolean, "amsgrad")
-    maximize = Hyperparameter(boolean, "maximize")
-    decoupled_weight_decay = Hyperparameter(boolean, "decoupled_weight_decay")
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
                  *, maximize=False, decoupled_weight_decay=False):
@@ -80,39 +110,18 @@ class Adam(Optimizer):
                          maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
 
     def _init_state(self, param):
-        return {
-            "exp_avg": np.zeros_like(param),       # m, the first moment
-            "exp_avg_sq": np.zeros_like(param),    # v, the second moment
-            # AMSGrad's running maximum of v; allocated when amsgrad is first on
-            "max_exp_avg_sq": np.zeros_like(param) if self.amsgrad else None,
-        }
+        # AMSGrad's running maximum of v, created by the first step with amsgrad
+        return {**super()._init_state(param), "max_exp_avg_sq": None}
 
-    def _begin_step(self, param, state):
-        if self.amsgrad and state["max_exp_avg_sq"] is None:
-            state["max_exp_avg_sq"] = np.zeros_like(param)
-
-    def _update(self, param, grad, state, scratch):
+    def _update(self, param, grad, state):
         lr, (beta1, beta2), t = self.lr, self.betas, self.step_count
-        m, v, work = state["exp_avg"], state["exp_avg_sq"], scratch.work
-        # g <- -g (maximize);  g <- g + lambda theta (L2), or theta <- (1 - lr lambda) theta (decoupled)
-        g = self._decayed_gradient(param, grad, scratch)
-
-        # m_t = beta1 m_{t-1} + (1 - beta1) g_t
-        leaky_average(m, g, beta1, work)
-        # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
-        leaky_average_of_squares(v, g, beta2, work)
+        g, m, v = self._moments(param, grad, state)
         if self.amsgrad:
-            # v_max_t = max(v_max_{t-1}, v_t), used in place of v_t
+            if state["max_exp_avg_sq"] is None:
+                state["max_exp_avg_sq"] = np.zeros_like(param)
+            # v_t <- max(v_max_{t-1}, v_t), kept as v_max_t
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-
-        # The step is lr / (1 - beta1^t) * m_t / (sqrt(v_t) / sqrt(1 - beta2^t) + eps). Multiplying top
-        # and bottom by sqrt(1 - beta2^t) moves the bias correction into the scalar step size (one
-        # pass over the arrays fewer, same value up to rounding):
-        bias_correction1, bias_correction2_sqrt = 1.0 - beta1**t, math.sqrt(1.0 - beta2**t)
-        # d_t = sqrt(v_t) + eps sqrt(1 - beta2^t)
-        np.sqrt(v, out=work)
-        work += self.eps * bias_correction2_sqrt
-        # theta_t = theta_{t-1} - lr sqrt(1 - beta2^t) / (1 - beta1^t) * m_t / d_t
-        np.divide(m, work, out=work)
-        work *= lr * bias_correction2_sqrt / bias_correction1
-        param -= work
+        # sqrt(v_hat_t) + eps = sqrt(v_t) / sqrt(1 - beta2^t) + eps
+        denom = np.sqrt(v) / math.sqrt(1.0 - beta2**t) + self.eps
+        # theta_t = theta_{t-1} - lr m_hat_t / (sqrt(v_hat_t) + eps),  m_hat_t = m_t / (1 - beta1^t)
+        param -= lr / (1.0 - beta1**t) * (m / denom)

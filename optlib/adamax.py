@@ -30,7 +30,8 @@ from __future__ import annotations
 import numpy as np
 
 from .averages import leaky_average
-from .optimizer import Hyperparameter, Optimizer, beta_pair, boolean, non_negative
+from .optimizer import Hyperparameter, Optimizer
+from .validation import beta_pair, boolean, non_negative
 
 __all__ = ["Adamax"]
 
@@ -61,19 +62,14 @@ class Adamax(Optimizer):
             "exp_inf": np.zeros_like(param),   # u, the leaky maximum of |g|
         }
 
-    def _update(self, param, grad, state, scratch):
+    def _update(self, param, grad, state):
         beta1, beta2 = self.betas
-        m, u, work = state["exp_avg"], state["exp_inf"], scratch.work
-        # g <- -g (maximize);  g <- g + lambda theta (weight decay)
-        g = self._effective_gradient(param, grad, scratch, self.weight_decay, self.maximize)
+        m, u = state["exp_avg"], state["exp_inf"]
+        # g_t <- -g_t (maximize);  g_t <- g_t + lambda theta_{t-1} (weight decay)
+        g = self._effective_gradient(param, grad, self.weight_decay, self.maximize)
         # m_t = beta1 m_{t-1} + (1 - beta1) g_t
-        leaky_average(m, g, beta1, work)
+        leaky_average(m, g, beta1)
         # u_t = max(beta2 u_{t-1}, |g_t| + eps)
-        u *= beta2
-        np.absolute(g, out=work)
-        work += self.eps
-        np.maximum(u, work, out=u)
+        np.maximum(beta2 * u, np.abs(g) + self.eps, out=u)
         # theta_t = theta_{t-1} - lr / (1 - beta1^t) * m_t / u_t
-        np.divide(m, u, out=work)
-        work *= self.lr / (1.0 - beta1**self.step_count)
-        param -= work
+        param -= self.lr / (1.0 - beta1**self.step_count) * (m / u)

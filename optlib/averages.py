@@ -3,37 +3,60 @@ r"""Leaky (exponential moving) averages: the building block of momentum, RMSprop
 .. math::  a_t = \beta\, a_{t-1} + (1 - \beta)\, x_t
 
 remembers the recent past with weights :math:`(1-\beta)\beta^k`, an effective window of about
-:math:`1/(1-\beta)` steps. Both functions update ``average`` in place, using ``work`` (an array of the
-same shape) as scratch, so they allocate nothing.
+:math:`1/(1-\beta)` steps. Both functions update ``average`` in place, rounded as torch rounds them,
+so that optlib's trajectories match torch.optim's:
+
+* :func:`lerp` is torch's ``start.lerp(end, weight)``, :math:`(1-w)\,\text{start} + w\,\text{end}`;
+* :func:`leaky_average` is torch's ``average.lerp_(x, 1 - beta)`` (the first moments);
+* :func:`leaky_average_of_squares` is torch's ``average.mul_(beta).addcmul_(x, x, value=1 - beta)``
+  (the second moments), up to rounding: it multiplies ``(1 - beta) * (x * x)``, where torch computes
+  ``((1 - beta) * x) * x``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["leaky_average", "leaky_average_of_squares"]
+__all__ = ["lerp", "leaky_average", "leaky_average_of_squares"]
 
 
-def leaky_average(average: np.ndarray, x: np.ndarray, beta: float, work: np.ndarray) -> None:
-    r"""``average <- beta * average + (1 - beta) * x``, in place.
+def lerp(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
+    r"""``start + weight * (end - start)`` as a new array, rounded as torch's ``lerp``.
 
-    Computed as :math:`a + (1-\beta)(x - a)`: three passes over the arrays instead of four.
+    torch computes :math:`s + w(e - s)` when :math:`|w| < 1/2` and :math:`e - (e - s)(1 - w)` otherwise,
+    so that :math:`w = 1` gives exactly ``end`` and :math:`w = 0` exactly ``start``, whatever their sizes.
 
-    >>> a = np.array([1.0, 2.0]); leaky_average(a, np.array([3.0, 0.0]), 0.75, np.empty(2)); a
-    array([1.5, 1.5])
+    >>> lerp(np.array([1e8]), np.array([1e-8]), 1.0)
+    array([1.e-08])
     """
-    np.subtract(x, average, out=work)
-    work *= 1.0 - beta
-    average += work
+    if abs(weight) < 0.5:
+        return start + weight * (end - start)
+    return end - (end - start) * (1.0 - weight)
 
 
-def leaky_average_of_squares(average: np.ndarray, x: np.ndarray, beta: float, work: np.ndarray) -> None:
+def leaky_average(average: np.ndarray, x: np.ndarray, beta: float) -> None:
+    r"""``average <- beta * average + (1 - beta) * x``, in place, with torch's ``lerp`` rounding.
+
+    torch interpolates with weight :math:`w = 1 - \beta` (see :func:`lerp`), so that :math:`\beta = 0`
+    gives exactly ``x`` and :math:`\beta = 1` exactly ``average``, whatever the sizes of the two.
+
+    >>> a = np.array([1.0, 2.0]); leaky_average(a, np.array([3.0, 0.0]), 0.75); a
+    array([1.5, 1.5])
+    >>> a = np.array([1e8]); leaky_average(a, np.array([1e-8]), 0.0); a
+    array([1.e-08])
+    """
+    weight = 1.0 - beta
+    if weight < 0.5:
+        average += weight * (x - average)   # the same as lerp, without a new array
+    else:
+        average[...] = lerp(average, x, weight)
+
+
+def leaky_average_of_squares(average: np.ndarray, x: np.ndarray, beta: float) -> None:
     r"""``average <- beta * average + (1 - beta) * x**2``, in place (a running mean square).
 
-    >>> a = np.array([1.0, 2.0]); leaky_average_of_squares(a, np.array([3.0, 0.0]), 0.75, np.empty(2)); a
+    >>> a = np.array([1.0, 2.0]); leaky_average_of_squares(a, np.array([3.0, 0.0]), 0.75); a
     array([3. , 1.5])
     """
     average *= beta
-    np.multiply(x, x, out=work)
-    work *= 1.0 - beta
-    average += work
+    average += (1.0 - beta) * (x * x)

@@ -4,10 +4,11 @@ For a scalar function :math:`f` and a step :math:`h`,
 
 .. math:: \frac{\partial f}{\partial x_i} \approx \frac{f(x + h e_i) - f(x - h e_i)}{2h},
 
-whose error is :math:`O(h^2)` (the first-order terms of the two Taylor expansions cancel), against
-:math:`O(h)` for the one-sided difference. Rounding adds an error of order
-:math:`\epsilon_{\text{mach}} |f| / h`, so :math:`h \approx 10^{-5}` to :math:`10^{-6}` balances the
-two in float64.
+whose error is :math:`O(h^2)`: in :math:`f(x \pm h e_i) = f \pm h\,\partial_i f + \tfrac{h^2}{2}\partial_i^2 f
+\pm \tfrac{h^3}{6}\partial_i^3 f + \dots` the even-order terms cancel in the difference, leaving
+:math:`\partial_i f + \tfrac{h^2}{6}\partial_i^3 f + O(h^4)`, against :math:`O(h)` for the one-sided
+difference. Rounding adds an error of order :math:`\epsilon_{\text{mach}} |f| / h`, so
+:math:`h \approx 10^{-5}` to :math:`10^{-6}` balances the two in float64.
 """
 
 from __future__ import annotations

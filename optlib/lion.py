@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Hyperparameter, Optimizer, beta_pair, boolean, non_negative
+from .averages import leaky_average
+from .optimizer import Hyperparameter, Optimizer
+from .validation import beta_pair, boolean, non_negative
 
 __all__ = ["Lion"]
 
@@ -52,31 +54,21 @@ class Lion(Optimizer):
     weight_decay = Hyperparameter(non_negative, "weight_decay value")
     maximize = Hyperparameter(boolean, "maximize")
 
-    _scratch_names = ("grad", "work", "term")   # term holds (1 - beta) g
-
     def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, *, maximize=False):
         super().__init__(params, lr=lr, betas=betas, weight_decay=weight_decay, maximize=maximize)
 
     def _init_state(self, param):
         return {"exp_avg": np.zeros_like(param)}   # m, the momentum
 
-    def _update(self, param, grad, state, scratch):
-        lr, (beta1, beta2) = self.lr, self.betas
-        m, c, term = state["exp_avg"], scratch.work, scratch.term
-        # g <- -g (maximize)
-        g = self._effective_gradient(param, grad, scratch, 0.0, self.maximize)
-        # theta <- (1 - lr lambda) theta   (decoupled weight decay)
+    def _update(self, param, grad, state):
+        lr, (beta1, beta2), m = self.lr, self.betas, state["exp_avg"]
+        # g_t <- -g_t (maximize)
+        g = self._effective_gradient(param, grad, 0.0, self.maximize)
+        # theta_{t-1} <- (1 - lr lambda) theta_{t-1}   (decoupled weight decay)
         self._decoupled_decay(param)
-
         # c_t = beta1 m_{t-1} + (1 - beta1) g_t
-        np.multiply(m, beta1, out=c)
-        np.multiply(g, 1.0 - beta1, out=term)
-        c += term
+        c = beta1 * m + (1.0 - beta1) * g
         # theta_t = theta_{t-1} - lr sign(c_t)
-        np.sign(c, out=c)
-        c *= lr
-        param -= c
+        param -= lr * np.sign(c)
         # m_t = beta2 m_{t-1} + (1 - beta2) g_t
-        m *= beta2
-        np.multiply(g, 1.0 - beta2, out=term)
-        m += term
+        leaky_average(m, g, beta2)

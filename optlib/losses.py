@@ -25,20 +25,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .validation import numeric_array
+
 __all__ = ["mse", "softmax", "log_softmax", "softmax_cross_entropy"]
-
-
-def _float_array(name: str, value) -> np.ndarray:
-    array = np.asarray(value)
-    if array.dtype.kind not in "fiu":
-        raise TypeError(f"{name} must be a numeric array, got dtype {array.dtype}")
-    return array.astype(float, copy=False)
 
 
 def mse(predictions, targets) -> tuple[float, np.ndarray]:
     """Half mean squared error over the batch (first axis) and its gradient w.r.t. ``predictions``."""
-    predictions = _float_array("predictions", predictions)
-    targets = _float_array("targets", targets)
+    predictions = numeric_array("predictions", predictions)
+    targets = numeric_array("targets", targets)
     if predictions.shape != targets.shape:
         raise ValueError(f"predictions has shape {predictions.shape} but targets has shape {targets.shape}")
     if predictions.ndim == 0 or predictions.shape[0] == 0:
@@ -50,7 +45,7 @@ def mse(predictions, targets) -> tuple[float, np.ndarray]:
 
 def log_softmax(logits) -> np.ndarray:
     """``log softmax`` along the last axis, stable for any logits."""
-    logits = _float_array("logits", logits)
+    logits = numeric_array("logits", logits)
     shifted = logits - np.max(logits, axis=-1, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
@@ -62,7 +57,7 @@ def softmax(logits) -> np.ndarray:
 
 def softmax_cross_entropy(logits, labels) -> tuple[float, np.ndarray]:
     """Mean cross-entropy of ``softmax(logits)`` against integer ``labels``, and its gradient w.r.t. logits."""
-    logits = _float_array("logits", logits)
+    logits = numeric_array("logits", logits)
     labels = np.asarray(labels)
     if logits.ndim != 2 or logits.shape[0] == 0:
         raise ValueError(f"logits must have shape (n, classes) with n > 0, got {logits.shape}")

@@ -46,23 +46,18 @@ import contextlib
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from numbers import Integral
 
 import numpy as np
 
-from .data import minibatches
-from .datasets import Dataset
 from .losses import log_softmax, mse, softmax_cross_entropy
+from .problems import minibatches
+from .real_data import Dataset
+from .trajectory import DIVERGENCE_THRESHOLD, Diverges, has_diverged
+from .validation import non_negative_int, one_of, positive_int
 
 __all__ = ["Linear", "MLP", "History", "Sweep", "train", "lr_sweep"]
 
 _LOSSES = ("cross_entropy", "mse")
-
-
-def _size(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"Invalid {name}: {value!r} ({name} must be an integer >= 1)")
-    return int(value)
 
 
 def _transpose(a: np.ndarray) -> np.ndarray:
@@ -76,16 +71,14 @@ class _Model:
     n_outputs: int
 
     def _check_loss(self, loss: str) -> str:
-        if loss not in _LOSSES:
-            raise ValueError(f"Invalid loss: {loss!r} (loss must be one of {_LOSSES})")
-        return loss
+        return one_of("loss", loss, _LOSSES)
 
     def init(self, rng: np.random.Generator) -> list[np.ndarray]:
         raise NotImplementedError
 
     def init_copies(self, seeds: Sequence[int]) -> list[np.ndarray]:
         """One initialisation per seed, stacked along a new first axis (``rng = default_rng(seed)`` each)."""
-        inits = [self.init(np.random.default_rng(seed)) for seed in seeds]
+        inits = [self.init(np.random.default_rng(non_negative_int("seeds", seed))) for seed in seeds]
         return [np.stack(arrays) for arrays in zip(*inits, strict=True)]
 
     def forward(self, params, X) -> np.ndarray:
@@ -139,8 +132,8 @@ class Linear(_Model):
     """
 
     def __init__(self, n_inputs: int, n_outputs: int, loss: str = "cross_entropy"):
-        self.n_inputs = _size("n_inputs", n_inputs)
-        self.n_outputs = _size("n_outputs", n_outputs)
+        self.n_inputs = positive_int("n_inputs", n_inputs)
+        self.n_outputs = positive_int("n_outputs", n_outputs)
         self.loss = self._check_loss(loss)
 
     def __repr__(self) -> str:
@@ -175,13 +168,11 @@ class MLP(_Model):
 
     def __init__(self, n_inputs: int, n_hidden: int, n_outputs: int, loss: str = "cross_entropy",
                  activation: str = "tanh"):
-        self.n_inputs = _size("n_inputs", n_inputs)
-        self.n_hidden = _size("n_hidden", n_hidden)
-        self.n_outputs = _size("n_outputs", n_outputs)
+        self.n_inputs = positive_int("n_inputs", n_inputs)
+        self.n_hidden = positive_int("n_hidden", n_hidden)
+        self.n_outputs = positive_int("n_outputs", n_outputs)
         self.loss = self._check_loss(loss)
-        if activation not in ("tanh", "relu"):
-            raise ValueError(f"Invalid activation: {activation!r} (activation must be 'tanh' or 'relu')")
-        self.activation = activation
+        self.activation = one_of("activation", activation, ("tanh", "relu"))
 
     def __repr__(self) -> str:
         return (f"MLP({self.n_inputs}, {self.n_hidden}, {self.n_outputs}, loss={self.loss!r}, "
@@ -226,14 +217,18 @@ class MLP(_Model):
 # --- training ---------------------------------------------------------------------------------------
 
 @dataclass(frozen=True, eq=False)
-class History:
+class History(Diverges):
     """What :func:`train` records for ``k`` seeds after the epochs listed in ``epochs`` (0: before training).
 
     ``train_loss`` and ``test_loss`` are full-data mean losses, shape ``(k, len(epochs))``;
     ``test_accuracy`` likewise (classification only, else ``None``). After a copy diverges (its
-    training loss becomes non-finite or exceeds ``1e6``) its entries are ``inf`` (losses) and ``nan``
-    (accuracy); ``diverged_at[i]`` is the first recorded epoch at which copy ``i`` had diverged, or
-    ``-1`` if it never did.
+    training loss breaks optlib's one divergence rule, :func:`optlib.trajectory.has_diverged`: non-finite
+    or above ``1e12``) its entries are ``inf`` (losses) and ``nan`` (accuracy); ``diverged_at[i]`` is the
+    first recorded epoch at which copy ``i`` had diverged, or ``-1`` if it never did (``diverged``, as for
+    a :class:`~optlib.trajectory.Trajectory`).
+
+    Why not a :class:`~optlib.trajectory.Trajectory`: a model's parameters are several arrays and are
+    not recorded; what is recorded, per epoch, are held-out losses and accuracies.
     """
 
     seeds: tuple[int, ...]
@@ -246,20 +241,13 @@ class History:
     steps_per_epoch: int
     seconds: float = field(default=0.0, compare=False)
 
-    @property
-    def diverged(self) -> np.ndarray:
-        return self.diverged_at >= 0
-
-
-DIVERGENCE_THRESHOLD = 1e6
-
 
 def train(model: _Model, optimizer: type, data: Dataset, lr, epochs: int, batch_size: int,
           seeds: Sequence[int], eval_every: int = 1, **hyperparameters) -> History | list[History]:
     """Train one copy of ``model`` per seed with ``optimizer(params, lr=lr, **hyperparameters)``.
 
     Seed ``s`` fixes both the copy's initialisation and the order of its mini-batches
-    (``rng = np.random.default_rng(s)``, then :func:`optlib.data.minibatches` with the same ``rng``),
+    (``rng = np.random.default_rng(s)``, then :func:`optlib.problems.minibatches` with the same ``rng``),
     so two optimizers trained with the same seeds start from the same weights and see the same
     batches: their difference is due to the optimizer alone. The losses on the whole training and
     test sets are recorded before training and after every ``eval_every`` epochs (and the last).
@@ -268,14 +256,17 @@ def train(model: _Model, optimizer: type, data: Dataset, lr, epochs: int, batch_
     optimizer per learning rate acting on its slice of the stacked parameters, and a list of
     histories (one per lr) is returned. The results are those of separate runs; only the NumPy calls
     are shared (small matrices: one call on many copies costs little more than one call on one).
+
+    All copies of all parameters are stacked into one array per learning rate, so the optimizer must
+    act element-wise (Muon, which orthogonalises whole matrices, is refused).
     """
-    seeds = tuple(int(s) for s in seeds)
+    seeds = tuple(non_negative_int("seeds", s) for s in seeds)
     if not seeds:
-        raise ValueError("seeds must not be empty")
-    epochs = _size("epochs", epochs)
-    eval_every = _size("eval_every", eval_every)
+        raise ValueError("Invalid seeds: () (seeds must not be empty)")
+    epochs = positive_int("epochs", epochs)
+    eval_every = positive_int("eval_every", eval_every)
     recorded = np.unique(np.r_[np.arange(0, epochs + 1, eval_every), epochs])
-    batch_size = _size("batch_size", batch_size)
+    batch_size = positive_int("batch_size", batch_size)
     single = np.ndim(lr) == 0
     lrs = np.atleast_1d(np.asarray(lr, dtype=float))
     k, n_lrs = len(seeds), len(lrs)
@@ -293,6 +284,9 @@ def train(model: _Model, optimizer: type, data: Dataset, lr, epochs: int, batch_
     assert all(np.may_share_memory(p, flat) for p in params), "a parameter view was copied"
     optimizers = [optimizer([flat[i * k:(i + 1) * k]], lr=float(lr_i), **hyperparameters)
                   for i, lr_i in enumerate(lrs)]
+    if not getattr(optimizers[0], "elementwise", True):
+        raise ValueError(f"{type(optimizers[0]).__name__} is not element-wise (it couples the coordinates of an "
+                         "array): train stacks every parameter of every copy into one array per learning rate")
     X, y = data.X_train, data.y_train
     classification = model.loss == "cross_entropy"
     train_loss = np.full((copies, len(recorded)), np.inf)
@@ -306,7 +300,7 @@ def train(model: _Model, optimizer: type, data: Dataset, lr, epochs: int, batch_
         column = int(np.searchsorted(recorded, epoch))
         alive = diverged_at < 0
         losses = model.losses(params, X, y)
-        blown = alive & ~(losses < DIVERGENCE_THRESHOLD)  # also catches NaN
+        blown = alive & has_diverged(losses, DIVERGENCE_THRESHOLD)
         diverged_at[blown] = epoch
         alive &= ~blown
         train_loss[alive, column] = losses[alive]

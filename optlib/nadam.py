@@ -42,13 +42,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .averages import leaky_average, leaky_average_of_squares
-from .optimizer import Hyperparameter, Optimizer, beta_pair, boolean, non_negative
+from .adam import AdamFamily
+from .optimizer import Hyperparameter
+from .validation import non_negative
 
 __all__ = ["NAdam"]
 
 
-class NAdam(Optimizer):
+class NAdam(AdamFamily):
     """Adam with Nesterov momentum and a warming-up momentum schedule.
 
     >>> import numpy as np
@@ -59,13 +60,7 @@ class NAdam(Optimizer):
     array([ 0.8944, -1.8944])
     """
 
-    lr = Hyperparameter(non_negative, "learning rate")
-    betas = Hyperparameter(beta_pair, "betas")
-    eps = Hyperparameter(non_negative, "epsilon value")
-    weight_decay = Hyperparameter(non_negative, "weight_decay value")
     momentum_decay = Hyperparameter(non_negative, "momentum_decay value")
-    decoupled_weight_decay = Hyperparameter(boolean, "decoupled_weight_decay")
-    maximize = Hyperparameter(boolean, "maximize")
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, maximize=False):
@@ -74,45 +69,22 @@ class NAdam(Optimizer):
                          maximize=maximize)
 
     def _init_state(self, param):
-        return {
-            "exp_avg": np.zeros_like(param),      # m
-            "exp_avg_sq": np.zeros_like(param),   # v
-            "mu_product": 1.0,                    # Pi_t, the product of the momentum schedule
-        }
+        # Pi_0 = 1, the product of the momentum schedule
+        return {**super()._init_state(param), "mu_product": 1.0}
 
     def _mu(self, t):
         # mu_t = beta1 (1 - 0.5 * 0.96^(t psi))
         return self.betas[0] * (1.0 - 0.5 * 0.96 ** (t * self.momentum_decay))
 
-    def _begin_step(self, param, state):
-        # Pi_t = Pi_{t-1} mu_t
-        state["mu_product"] *= self._mu(self.step_count)
-
-    def _update(self, param, grad, state, scratch):
-        lr, (beta1, beta2), t = self.lr, self.betas, self.step_count
-        m, v, work = state["exp_avg"], state["exp_avg_sq"], scratch.work
-        # g <- -g (maximize);  g <- g + lambda theta (L2), or theta <- (1 - lr lambda) theta (decoupled)
-        g = self._decayed_gradient(param, grad, scratch)
-
-        # mu_t, mu_{t+1};  Pi_t (updated in _begin_step) and Pi_{t+1} = Pi_t mu_{t+1}
+    def _update(self, param, grad, state):
+        lr, beta2, t = self.lr, self.betas[1], self.step_count
+        g, m, v = self._moments(param, grad, state)
         mu, mu_next = self._mu(t), self._mu(t + 1)
-        mu_product = state["mu_product"]
-        mu_product_next = mu_product * mu_next
-
-        # m_t = beta1 m_{t-1} + (1 - beta1) g_t
-        leaky_average(m, g, beta1, work)
-        # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
-        leaky_average_of_squares(v, g, beta2, work)
+        # Pi_t = Pi_{t-1} mu_t
+        state["mu_product"] *= mu
         # d_t = sqrt(v_t / (1 - beta2^t)) + eps
-        np.divide(v, 1.0 - beta2**t, out=work)
-        np.sqrt(work, out=work)
-        work += self.eps
-        # theta <- theta - lr (1 - mu_t) / (1 - Pi_t) * g_t / d_t
-        gd = np.divide(g, work, out=scratch.grad)
-        gd *= lr * (1.0 - mu) / (1.0 - mu_product)
-        param -= gd
-        # theta <- theta - lr mu_{t+1} / (1 - Pi_{t+1}) * m_t / d_t
-        np.divide(m, work, out=work)
-        work *= lr * mu_next / (1.0 - mu_product_next)
-        param -= work
-
+        denom = np.sqrt(v / (1.0 - beta2**t)) + self.eps
+        # theta <- theta_{t-1} - lr (1 - mu_t) / (1 - Pi_t) * g_t / d_t
+        param -= lr * (1.0 - mu) / (1.0 - state["mu_product"]) * (g / denom)
+        # theta_t = theta - lr mu_{t+1} / (1 - Pi_t mu_{t+1}) * m_t / d_t
+        param -= lr * mu_next / (1.0 - state["mu_product"] * mu_next) * (m / denom)

@@ -9,107 +9,47 @@ An optimizer owns a list of parameter arrays and updates them **in place**, the 
 
 What this class does, so that each subclass only writes its update rule:
 
-* checks ``params`` once (a non-empty sequence of floating-point arrays);
-* checks every ``step``'s gradients (count, shapes, dtype kind) *before* touching anything,
-  so a refused step leaves parameters and state exactly as they were;
+* checks ``params`` once: a non-empty sequence of writable floating-point arrays, no two of which
+  overlap in memory (an overlapping pair would be updated twice);
+* checks every ``step``'s gradients (count, shapes, dtypes: each the dtype of its parameter, as torch
+  requires) *before* touching anything, so a refused step leaves parameters and state as they were;
+  a gradient that may share memory with any parameter (``f(a, b) = a * b`` has gradients ``[b, a]``)
+  is copied first, so that no update reads a gradient another update has already changed;
 * holds hyperparameters as validated attributes (``opt.lr = 0.01`` between steps is how a
   schedule drives an optimizer);
-* saves and restores the whole state (``state_dict`` / ``load_state_dict``) so a resumed run is
-  bit-identical to an uninterrupted one.
+* saves and restores the whole state (``state_dict`` / ``load_state_dict``), all or nothing, so a
+  resumed run is bit-identical to an uninterrupted one.
 
-Subclasses implement ``_init_state(param) -> dict`` (the saved state of one parameter) and
-``_update(param, grad, state, scratch)`` (one parameter's update, in place, written with ``out=``
-ufuncs). ``scratch`` holds two work arrays (``scratch.grad``, ``scratch.work``), allocated once, so
-a step allocates nothing proportional to the parameter count; scratch is never saved.
+Subclasses write two methods, in torch's single-tensor form:
 
-* ``_update`` only changes arrays in place. Anything that creates or replaces a state entry (a
-  buffer switched on late, NAdam's running product) goes in ``_begin_step(param, state)``, which
-  runs once per parameter and step, just before.
-* A large contiguous parameter is updated in blocks of 512 KiB per array: ``_update`` is called on
-  consecutive slices of the parameter, its gradient and its state, so the update's several passes
-  run in cache instead of streaming the whole arrays from memory each time (see ``step``). The
-  results are identical element for element; scratch is then one block long.
-* Checks that tie several hyperparameters together (SGD's "Nesterov needs momentum") go in
-  ``_check_hyperparameters``, which runs at construction and after every assignment (a refused
-  assignment is undone).
+* ``_init_state(param) -> dict``: the saved state of one parameter. A buffer that torch creates
+  from the first gradient, or only once an option is switched on, starts as ``None`` and is created
+  by ``_update`` (SGD's momentum buffer is the first gradient; AMSGrad's maximum starts at zero);
+* ``_update(param, grad, state)``: one parameter's update, plain NumPy, one statement per line of
+  the method's equations, the equation in a comment above it. It changes ``param`` and the buffers
+  in ``state`` in place (temporaries are fine) and never changes ``grad``.
+
+Checks that tie several hyperparameters together (SGD's "Nesterov needs momentum") go in
+``_check_hyperparameters``, which runs at construction and after every assignment (a refused
+assignment is undone).
 
 ``step_count`` is the number of steps taken, ``t`` in the papers; it is incremented before
 ``_update`` runs, so the first update sees ``t = 1`` (torch keeps the same count per parameter).
+
+``elementwise`` says whether the update of every entry depends only on that entry's gradient and
+state (True for every optimizer here but Muon, which orthogonalises whole matrices). Runners that
+stack independent runs into one array rely on it.
 """
 
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable, Sequence
 from numbers import Real
-from types import SimpleNamespace
 
 import numpy as np
 
-__all__ = [
-    "Optimizer", "Hyperparameter",
-    "non_negative", "in_unit_interval", "in_half_open_unit_interval", "beta_pair", "boolean",
-]
-
-
-# --- validators: each returns the cleaned value or raises naming the argument -------------------
-#
-# ``label`` is torch's phrase ("learning rate"), ``name`` the keyword ("lr"); messages keep torch's
-# wording and add the keyword and the rule: "Invalid learning rate: -1.0 (lr must be >= 0)".
-
-def _real(label: str, value, name: str | None = None) -> float:
-    name = name or label
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
-    value = float(value)
-    if math.isnan(value):
-        raise ValueError(f"Invalid {label}: {value} ({name} must be a number, not NaN)")
-    return value
-
-
-def non_negative(label: str, value, name: str | None = None) -> float:
-    """A finite or infinite number >= 0 (torch's check for lr, eps, weight_decay, momentum)."""
-    value = _real(label, value, name)
-    if value < 0.0:
-        raise ValueError(f"Invalid {label}: {value} ({name or label} must be >= 0)")
-    return value
-
-
-def in_unit_interval(label: str, value, name: str | None = None) -> float:
-    """A number in [0, 1] (e.g. Adadelta's rho)."""
-    value = _real(label, value, name)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"Invalid {label}: {value} ({name or label} must lie in [0, 1])")
-    return value
-
-
-def in_half_open_unit_interval(label: str, value, name: str | None = None) -> float:
-    """A number in [0, 1) (e.g. a decay rate beta, which must forget eventually)."""
-    value = _real(label, value, name)
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"Invalid {label}: {value} ({name or label} must lie in [0, 1))")
-    return value
-
-
-def beta_pair(label: str, value, name: str | None = None) -> tuple[float, float]:
-    """A pair ``(beta1, beta2)``, each in [0, 1) (Adam's family)."""
-    name = name or label
-    if isinstance(value, np.ndarray):
-        value = tuple(value.tolist())
-    if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be a pair (beta1, beta2), got {type(value).__name__}: {value!r}")
-    if len(value) != 2:
-        raise ValueError(f"Invalid {name}: {value!r} ({name} must be a pair (beta1, beta2))")
-    return tuple(in_half_open_unit_interval(f"beta parameter at index {i}", b, f"{name}[{i}]")
-                 for i, b in enumerate(value))
-
-
-def boolean(label: str, value, name: str | None = None) -> bool:
-    """True or False (a flag such as ``nesterov``, ``amsgrad``, ``maximize``)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name or label} must be True or False, got {type(value).__name__}: {value!r}")
-    return bool(value)
+__all__ = ["Optimizer", "Hyperparameter"]
 
 
 class Hyperparameter:
@@ -147,6 +87,10 @@ class Hyperparameter:
                     hyper[self.name] = obj.__dict__[self.name] = old
                 raise
 
+    def __delete__(self, obj) -> None:
+        raise AttributeError(f"cannot delete the hyperparameter {self.name!r} of {type(obj).__name__}; "
+                             f"assign a new value instead (opt.{self.name} = ...)")
+
 
 def _as_param_list(params) -> list[np.ndarray]:
     if isinstance(params, np.ndarray):
@@ -168,15 +112,31 @@ def _as_param_list(params) -> list[np.ndarray]:
             raise ValueError(f"params[{i}] is read-only; the optimizer updates parameters in place")
     if len({id(p) for p in params}) != len(params):
         raise ValueError("params contains the same array more than once")
+    for i, p in enumerate(params):
+        for j in range(i):
+            if _overlap(params[j], p):
+                raise ValueError(f"params[{j}] and params[{i}] overlap in memory (one is a view of the "
+                                 "other): each step would update the shared entries twice")
     return params
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two arrays share an element (cheap bounds test first; undecidable cases count as yes)."""
+    if not np.may_share_memory(a, b):
+        return False
+    try:
+        return bool(np.shares_memory(a, b, max_work=10**6))
+    except np.exceptions.TooHardError:
+        return True
 
 
 class Optimizer:
     """Base class: parameters, per-parameter state, hyperparameters, checkpoints."""
 
+    #: True when each entry's update depends only on that entry (see the module docstring).
+    elementwise: bool = True
+
     _checking_hyperparameters = False  # off while __init__ / load_state_dict set several at once
-    _scratch_names = ("grad", "work")    # work arrays per parameter; a subclass may ask for more
-    _block_bytes = 1 << 19               # bytes per array in a block of a large parameter (see step)
 
     def __init__(self, params, **hyperparameters):
         self._hyperparameters: dict = {}
@@ -188,74 +148,38 @@ class Optimizer:
         self._checking_hyperparameters = True
         self.step_count = 0
         self.state = [self._init_state(p) for p in self.params]
-        # A large contiguous parameter is updated block by block (see step), so its scratch arrays
-        # need only one block's length.
-        self._blocked = [p.nbytes > self._block_bytes and p.flags.c_contiguous for p in self.params]
-        self._scratch = [
-            SimpleNamespace(**{name: np.empty(self._block_bytes // p.itemsize, p.dtype) if blocked
-                               else np.empty_like(p) for name in self._scratch_names})
-            for p, blocked in zip(self.params, self._blocked, strict=True)
-        ]
-        self._work = list(zip(self.params, self.state, self._scratch, self._blocked, strict=True))
 
     # --- what subclasses write -------------------------------------------------------------
 
     def _init_state(self, param: np.ndarray) -> dict:
-        """Buffers for one parameter, allocated once (same shape and dtype as ``param``)."""
+        """The state of one parameter before the first step: arrays shaped like ``param``, ``None``
+        for a buffer that ``_update`` creates later, or a float (e.g. NAdam's running product)."""
         return {}
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, scratch: SimpleNamespace) -> None:
-        """One parameter's update, in place. Changes arrays only: never assigns to ``state``."""
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict) -> None:
+        """One parameter's update, in place (``param`` and the buffers in ``state``)."""
         raise NotImplementedError
-
-    def _begin_step(self, param: np.ndarray, state: dict) -> dict | None:
-        """Once per parameter and step, before ``_update``: create or replace state entries (a
-        buffer switched on late, a scalar such as NAdam's running product). May return per-step
-        values that ``_update`` then finds in its ``state`` (e.g. SGD's "the buffer starts now")."""
-        return None
 
     def _check_hyperparameters(self) -> None:
         """Checks that involve several hyperparameters at once (raise ValueError); none by default."""
 
     @staticmethod
-    def _effective_gradient(param, grad, scratch, weight_decay: float = 0.0, maximize: bool = False):
+    def _effective_gradient(param, grad, weight_decay: float = 0.0, maximize: bool = False):
         """torch's first two lines of every update: ``g <- -g`` if maximizing, then ``g <- g + wd * p``.
 
-        Returns ``grad`` itself when neither applies (the caller's array is never modified); otherwise
-        the result is in ``scratch.grad``, and ``scratch.work`` is free again afterwards.
+        Returns a new array, or ``grad`` itself when neither applies (``grad`` is never modified).
         """
-        if not maximize and not weight_decay:
-            return grad
-        g = scratch.grad
-        if weight_decay:
-            # g <- lambda * p + (-g if maximize else g)   (L2 regularisation folded into the gradient)
-            np.multiply(param, weight_decay, out=g)
-            if maximize:
-                g -= grad
-            else:
-                g += grad
-        else:
-            # g <- -g   (ascend instead of descend)
-            np.negative(grad, out=g)
+        # g_t <- -g_t   (ascend instead of descend)
+        g = -grad if maximize else grad
+        if weight_decay != 0:
+            # g_t <- g_t + lambda theta_{t-1}   (L2 regularisation folded into the gradient)
+            g = g + weight_decay * param
         return g
-
-    def _decayed_gradient(self, param, grad, scratch):
-        """The Adam family's first lines, with either kind of weight decay (``self.weight_decay``):
-
-        * L2 (``decoupled_weight_decay=False``): ``g <- g + wd * p``, as :meth:`_effective_gradient`;
-        * decoupled (``True``, AdamW's): ``p <- (1 - lr * wd) p`` and the gradient is left alone.
-
-        ``g <- -g`` first if maximizing. Returns the gradient to use, as :meth:`_effective_gradient`.
-        """
-        if self.decoupled_weight_decay:
-            self._decoupled_decay(param)
-            return self._effective_gradient(param, grad, scratch, 0.0, self.maximize)
-        return self._effective_gradient(param, grad, scratch, self.weight_decay, self.maximize)
 
     def _decoupled_decay(self, param) -> None:
         """Decoupled weight decay (AdamW, Lion, Muon): ``theta <- (1 - lr * weight_decay) theta``, in place."""
-        if self.weight_decay:
-            # theta <- (1 - lr lambda) theta
+        if self.weight_decay != 0:
+            # theta_{t-1} <- (1 - lr lambda) theta_{t-1}
             param *= 1.0 - self.lr * self.weight_decay
 
     # --- the public interface ----------------------------------------------------------------
@@ -274,37 +198,8 @@ class Optimizer:
         grads = self._check_grads(grads)
         self.step_count += 1
         with np.errstate(all="ignore"):
-            for (param, state, scratch, blocked), grad in zip(self._work, grads, strict=True):
-                extra = self._begin_step(param, state)
-                if extra is not None:
-                    state = {**state, **extra}
-                if blocked:
-                    self._update_in_blocks(param, grad, state, scratch)
-                else:
-                    self._update(param, grad, state, scratch)
-
-    def _update_in_blocks(self, param, grad, state, scratch):
-        """``_update`` on consecutive blocks of a large parameter (and of its gradient and state).
-
-        Every update is a sequence of element-wise passes; on the whole array each pass streams all
-        arrays through main memory, on a block of ``_block_bytes`` per array they stay in cache, so a
-        step reads and writes each array about once from memory (512 KiB per array and block: the
-        handful of arrays an update touches stay in L2/L3 cache, and the Python overhead per block
-        is negligible; measured best of 32 KiB to 4 MiB). The result is identical, element for element.
-        """
-        n, size = param.size, self._block_bytes // param.itemsize
-        flat_param, flat_grad = param.reshape(-1), np.ascontiguousarray(grad).reshape(-1)
-        flat_state = {k: v.reshape(-1) for k, v in state.items() if isinstance(v, np.ndarray)}
-        block_state = dict(state)
-        for start in range(0, n, size):
-            stop = min(start + size, n)
-            for key, flat in flat_state.items():
-                block_state[key] = flat[start:stop]
-            if stop - start == size:
-                block_scratch = scratch
-            else:
-                block_scratch = SimpleNamespace(**{k: v[:stop - start] for k, v in vars(scratch).items()})
-            self._update(flat_param[start:stop], flat_grad[start:stop], block_state, block_scratch)
+            for param, grad, state in zip(self.params, grads, self.state, strict=True):
+                self._update(param, grad, state)
 
     def state_dict(self) -> dict:
         """Everything needed to resume: plain, picklable data (copies, not views)."""
@@ -315,44 +210,71 @@ class Optimizer:
         }
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore a ``state_dict()``; checked first, so a refused load changes nothing."""
-        expected_keys = {"hyperparameters", "step_count", "state"}
-        if not isinstance(state_dict, dict) or not expected_keys <= state_dict.keys():
-            raise ValueError("state_dict must be a dict from Optimizer.state_dict()")
-        saved = state_dict["state"]
+        """Restore a ``state_dict()``, all or nothing: everything is checked and copied first, so a
+        refused load (an error naming the offending entry) changes nothing."""
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"state_dict must be a dict from Optimizer.state_dict(), "
+                            f"got {type(state_dict).__name__}")
+        missing = {"hyperparameters", "step_count", "state"} - state_dict.keys()
+        if missing:
+            raise ValueError(f"state_dict lacks {sorted(missing)}: it must come from Optimizer.state_dict()")
+        hyperparameters, step_count, saved = (state_dict[k] for k in ("hyperparameters", "step_count", "state"))
+        if not isinstance(hyperparameters, dict):
+            raise TypeError(f"state_dict['hyperparameters'] must be a dict, got {type(hyperparameters).__name__}")
+        if not isinstance(saved, (list, tuple)):
+            raise TypeError(f"state_dict['state'] must be a list (one dict per parameter), "
+                            f"got {type(saved).__name__}")
         if len(saved) != len(self.params):
-            raise ValueError(f"state_dict holds state for {len(saved)} parameters, "
+            raise ValueError(f"state_dict['state'] holds state for {len(saved)} parameters, "
                              f"the optimizer has {len(self.params)}")
-        for i, (mine, theirs, param) in enumerate(zip(self.state, saved, self.params, strict=True)):
-            if not isinstance(theirs, dict) or mine.keys() != theirs.keys():
-                raise ValueError(f"state_dict['state'][{i}] has keys {sorted(theirs)}, "
-                                 f"expected {sorted(mine)}")
-            for key, value in theirs.items():
-                if isinstance(value, np.ndarray) and value.shape != param.shape:
-                    raise ValueError(f"state_dict['state'][{i}][{key!r}] has shape {value.shape}, "
-                                     f"expected {param.shape}")
-        step_count = state_dict["step_count"]
         if isinstance(step_count, bool) or not isinstance(step_count, (int, np.integer)) or step_count < 0:
             raise ValueError(f"state_dict['step_count'] must be an integer >= 0, got {step_count!r}")
+
         trial = copy.copy(self)  # validate hyperparameters without touching self
         trial._hyperparameters = dict(self._hyperparameters)
         trial._checking_hyperparameters = False
-        for name, value in state_dict["hyperparameters"].items():
+        for name, value in hyperparameters.items():
             if not isinstance(getattr(type(self), name, None), Hyperparameter):
-                raise ValueError(f"state_dict has unknown hyperparameter {name!r} for {type(self).__name__}")
+                raise ValueError(f"state_dict['hyperparameters'] has unknown hyperparameter {name!r} "
+                                 f"for {type(self).__name__}")
             setattr(trial, name, value)
         trial._check_hyperparameters()
+        state = [self._checked_state(i, param, theirs) for i, (param, theirs) in enumerate(zip(self.params, saved))]
+
+        # Nothing was refused: commit.
         self._hyperparameters = trial._hyperparameters
         self.__dict__.update(trial._hyperparameters)
         self.step_count = int(step_count)
-        for mine, theirs, param in zip(self.state, saved, self.params, strict=True):
-            for key, value in theirs.items():
-                if isinstance(mine[key], np.ndarray) and isinstance(value, np.ndarray):
-                    mine[key][...] = value  # keep the preallocated buffer, copy the values
-                elif isinstance(value, np.ndarray):  # a buffer not (yet) allocated here
-                    mine[key] = np.array(value, dtype=param.dtype, order="C")
-                else:
-                    mine[key] = copy.deepcopy(value)  # a scalar, or None
+        self.state = state
+
+    def _checked_state(self, i: int, param: np.ndarray, theirs) -> dict:
+        """A copy of one parameter's saved state, each entry of the kind ``_init_state`` gives it."""
+        where = f"state_dict['state'][{i}]"
+        template = self._init_state(param)
+        if not isinstance(theirs, dict):
+            raise TypeError(f"{where} must be a dict, got {type(theirs).__name__}")
+        if theirs.keys() != template.keys():
+            raise ValueError(f"{where} has keys {sorted(map(str, theirs))}, expected {sorted(template)}")
+        state = {}
+        for key, kind in template.items():
+            value, entry = theirs[key], f"{where}[{key!r}]"
+            if isinstance(kind, float):
+                if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
+                    raise TypeError(f"{entry} must be a real number, got {type(value).__name__}: {value!r}")
+                if not np.isfinite(value):
+                    raise ValueError(f"{entry} must be finite, got {value!r}")
+                state[key] = float(value)
+            elif value is None and kind is None:
+                state[key] = None                     # a buffer not created yet
+            else:
+                if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+                    what = f"dtype {value.dtype}" if isinstance(value, np.ndarray) else type(value).__name__
+                    lazily = " or None" if kind is None else ""
+                    raise TypeError(f"{entry} must be a floating-point array{lazily}, got {what}")
+                if value.shape != param.shape:
+                    raise ValueError(f"{entry} has shape {value.shape}, expected {param.shape}")
+                state[key] = np.array(value, dtype=param.dtype, order="C")
+        return state
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._hyperparameters.items())
@@ -369,17 +291,22 @@ class Optimizer:
             grads = list(grads)
         if len(grads) != len(self.params):
             raise ValueError(f"grads has {len(grads)} arrays but the optimizer has {len(self.params)} params")
-        checked = None
+        checked = []
         for i, (g, p) in enumerate(zip(grads, self.params, strict=True)):
             if not isinstance(g, np.ndarray):
                 raise TypeError(f"grads[{i}] must be a NumPy array, got {type(g).__name__}")
-            if g.dtype.kind != "f":
-                raise TypeError(f"grads[{i}] must be a floating-point array, got dtype {g.dtype}")
+            if g.dtype != p.dtype:
+                if g.dtype.kind != "f":
+                    raise TypeError(f"grads[{i}] must be a floating-point array, got dtype {g.dtype}")
+                raise TypeError(f"grads[{i}] has dtype {g.dtype}, but params[{i}] has dtype {p.dtype} "
+                                "(as in torch, a gradient has its parameter's dtype)")
             if g.shape != p.shape:
                 raise ValueError(f"grads[{i}] has shape {g.shape}, but params[{i}] has shape {p.shape}")
-            if g is p or (g.base is not None and (g.base is p or g.base is p.base)):
-                # A gradient may be the parameter array itself, or a view of it (the gradient of
-                # |p|^2 / 2 is p): updates write to p, so read such a gradient from a copy.
-                checked = checked or list(grads)
-                checked[i] = g.copy()
-        return checked or grads
+            # A gradient may be a parameter, a view of one, or share memory with one (the gradients
+            # of a * b are [b, a]): updates write to the parameters, so read such a gradient from a copy.
+            for q in self.params:
+                if np.may_share_memory(g, q):
+                    g = g.copy()
+                    break
+            checked.append(g)
+        return checked

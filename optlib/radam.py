@@ -46,13 +46,12 @@ import math
 
 import numpy as np
 
-from .averages import leaky_average, leaky_average_of_squares
-from .optimizer import Hyperparameter, Optimizer, beta_pair, boolean, non_negative
+from .adam import AdamFamily
 
 __all__ = ["RAdam"]
 
 
-class RAdam(Optimizer):
+class RAdam(AdamFamily):
     """Adam with a variance rectification: momentum steps first, then Adam steps scaled by ``r_t``.
 
     >>> import numpy as np
@@ -63,49 +62,27 @@ class RAdam(Optimizer):
     array([ 0.7 , -1.95])
     """
 
-    lr = Hyperparameter(non_negative, "learning rate")
-    betas = Hyperparameter(beta_pair, "betas")
-    eps = Hyperparameter(non_negative, "epsilon value")
-    weight_decay = Hyperparameter(non_negative, "weight_decay value")
-    decoupled_weight_decay = Hyperparameter(boolean, "decoupled_weight_decay")
-    maximize = Hyperparameter(boolean, "maximize")
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  decoupled_weight_decay=False, *, maximize=False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
 
-    def _init_state(self, param):
-        return {
-            "exp_avg": np.zeros_like(param),      # m
-            "exp_avg_sq": np.zeros_like(param),   # v
-        }
-
-    def _update(self, param, grad, state, scratch):
+    def _update(self, param, grad, state):
         lr, (beta1, beta2), t = self.lr, self.betas, self.step_count
-        m, v, work = state["exp_avg"], state["exp_avg_sq"], scratch.work
-        # g <- -g (maximize);  g <- g + lambda theta (L2), or theta <- (1 - lr lambda) theta (decoupled)
-        g = self._decayed_gradient(param, grad, scratch)
-
-        # m_t = beta1 m_{t-1} + (1 - beta1) g_t
-        leaky_average(m, g, beta1, work)
-        # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
-        leaky_average_of_squares(v, g, beta2, work)
-
-        bias_correction1, bias_correction2 = 1.0 - beta1**t, 1.0 - beta2**t
-        # rho_inf = 2 / (1 - beta2) - 1;  rho_t = rho_inf - 2 t beta2^t / (1 - beta2^t)
+        _, m, v = self._moments(param, grad, state)
+        # m_hat_t = m_t / (1 - beta1^t)
+        m_hat = m / (1.0 - beta1**t)
+        # rho_inf = 2 / (1 - beta2) - 1
         rho_inf = 2.0 / (1.0 - beta2) - 1.0
-        rho_t = rho_inf - 2.0 * t * beta2**t / bias_correction2
+        # rho_t = rho_inf - 2 t beta2^t / (1 - beta2^t)
+        rho_t = rho_inf - 2.0 * t * beta2**t / (1.0 - beta2**t)
         if rho_t > 5.0:
             # r_t = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))
-            rect = math.sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
-                             / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
-            # theta_t = theta_{t-1} - lr r_t sqrt(1 - beta2^t) / (1 - beta1^t) * m_t / (sqrt(v_t) + eps)
-            np.sqrt(v, out=work)
-            work += self.eps
-            np.divide(m, work, out=work)
-            work *= lr * rect * math.sqrt(bias_correction2) / bias_correction1
+            r = math.sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+            # l_t = sqrt(1 - beta2^t) / (sqrt(v_t) + eps)
+            adaptive = math.sqrt(1.0 - beta2**t) / (np.sqrt(v) + self.eps)
+            # theta_t = theta_{t-1} - lr m_hat_t l_t r_t
+            param -= m_hat * lr * adaptive * r
         else:
-            # theta_t = theta_{t-1} - lr m_t / (1 - beta1^t)
-            np.multiply(m, lr / bias_correction1, out=work)
-        param -= work
+            # theta_t = theta_{t-1} - lr m_hat_t
+            param -= m_hat * lr

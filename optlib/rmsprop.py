@@ -12,8 +12,8 @@ The update for a gradient :math:`g_t` at :math:`\theta_{t-1}` (torch's single-te
    v_t &= \alpha\, v_{t-1} + (1-\alpha)\, g_t^2 \\
    \bar g_t &= \alpha\, \bar g_{t-1} + (1-\alpha)\, g_t      &&\text{if centered} \\
    d_t &= \sqrt{v_t - \bar g_t^2} + \epsilon \ \text{ if centered, else } \sqrt{v_t} + \epsilon \\
-   b_t &= \mu\, b_{t-1} + g_t / d_t,\quad \theta_t = \theta_{t-1} - \gamma\, b_t
-                                                             &&\text{if } \mu > 0 \text{ (momentum)} \\
+   b_t &= \beta\, b_{t-1} + g_t / d_t,\quad \theta_t = \theta_{t-1} - \gamma\, b_t
+                                                             &&\text{if } \beta > 0 \text{ (momentum)} \\
    \theta_t &= \theta_{t-1} - \gamma\, g_t / d_t             &&\text{otherwise}
 
 with :math:`v_0 = \bar g_0 = b_0 = 0` (no bias correction, unlike Adam).
@@ -40,8 +40,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .averages import leaky_average_of_squares
-from .optimizer import Hyperparameter, Optimizer, boolean, in_unit_interval, non_negative
+from .averages import leaky_average, leaky_average_of_squares
+from .optimizer import Hyperparameter, Optimizer
+from .validation import boolean, in_unit_interval, non_negative
 
 __all__ = ["RMSprop"]
 
@@ -72,48 +73,45 @@ class RMSprop(Optimizer):
 
     def _init_state(self, param):
         return {
-            "square_avg": np.zeros_like(param),                                  # v
-            # allocated when the option is first on
-            "momentum_buffer": np.zeros_like(param) if self.momentum > 0 else None,  # b
-            "grad_avg": np.zeros_like(param) if self.centered else None,         # g bar
+            "square_avg": np.zeros_like(param),   # v
+            "momentum_buffer": None,              # b, created by the first step with momentum
+            "grad_avg": None,                     # g bar, created by the first centered step
         }
 
-    def _begin_step(self, param, state):
-        if self.centered and state["grad_avg"] is None:
-            state["grad_avg"] = np.zeros_like(param)
-        if self.momentum > 0 and state["momentum_buffer"] is None:
-            state["momentum_buffer"] = np.zeros_like(param)
-
-    def _update(self, param, grad, state, scratch):
-        alpha, v, work = self.alpha, state["square_avg"], scratch.work
-        # g <- -g (maximize);  g <- g + lambda theta (weight decay)
-        g = self._effective_gradient(param, grad, scratch, self.weight_decay, self.maximize)
+    def _update(self, param, grad, state):
+        alpha, v = self.alpha, state["square_avg"]
+        # g_t <- -g_t (maximize);  g_t <- g_t + lambda theta_{t-1} (weight decay)
+        g = self._effective_gradient(param, grad, self.weight_decay, self.maximize)
         # v_t = alpha v_{t-1} + (1 - alpha) g_t^2
-        leaky_average_of_squares(v, g, alpha, work)
+        leaky_average_of_squares(v, g, alpha)
         if self.centered:
-            gbar = state["grad_avg"]
-            # gbar_t = alpha gbar_{t-1} + (1 - alpha) g_t  (as gbar_{t-1} + (1 - alpha)(g_t - gbar_{t-1}))
-            np.subtract(g, gbar, out=work)
-            work *= 1.0 - alpha
-            gbar += work
-            # d_t = sqrt(v_t - gbar_t^2) + eps
-            np.multiply(gbar, gbar, out=work)
-            np.subtract(v, work, out=work)
-            np.sqrt(work, out=work)
+            denom = self._centered_denominator(g, state)
         else:
             # d_t = sqrt(v_t) + eps
-            np.sqrt(v, out=work)
-        work += self.eps
+            denom = np.sqrt(v) + self.eps
         if self.momentum > 0:
-            b = state["momentum_buffer"]
-            # b_t = mu b_{t-1} + g_t / d_t
-            b *= self.momentum
-            np.divide(g, work, out=work)
-            b += work
-            # theta_t = theta_{t-1} - lr b_t
-            np.multiply(b, self.lr, out=work)
+            self._momentum_step(param, g / denom, state)
         else:
             # theta_t = theta_{t-1} - lr g_t / d_t
-            np.divide(g, work, out=work)
-            work *= self.lr
-        param -= work
+            param -= self.lr * (g / denom)
+
+    def _centered_denominator(self, g, state):
+        """Graves's centered RMSprop: d_t from the variance of the gradient instead of its mean square."""
+        if state["grad_avg"] is None:
+            state["grad_avg"] = np.zeros_like(g)
+        gbar = state["grad_avg"]
+        # gbar_t = alpha gbar_{t-1} + (1 - alpha) g_t
+        leaky_average(gbar, g, self.alpha)
+        # d_t = sqrt(v_t - gbar_t^2) + eps
+        return np.sqrt(state["square_avg"] - gbar * gbar) + self.eps
+
+    def _momentum_step(self, param, scaled_gradient, state):
+        """RMSprop with momentum: a heavy-ball buffer on the scaled gradient g_t / d_t."""
+        if state["momentum_buffer"] is None:
+            state["momentum_buffer"] = np.zeros_like(param)
+        b = state["momentum_buffer"]
+        # b_t = beta b_{t-1} + g_t / d_t
+        b *= self.momentum
+        b += scaled_gradient
+        # theta_t = theta_{t-1} - lr b_t
+        param -= self.lr * b

@@ -39,41 +39,17 @@ warm-up.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from numbers import Integral, Real
 
 import numpy as np
+
+from .validation import finite_non_negative, function, non_negative_int, positive_int
 
 __all__ = ["Schedule", "constant", "step", "exponential", "cosine", "warmup_cosine", "scheduled", "SCHEDULES"]
 
 
-# --- argument checks: each names the argument ----------------------------------------------------
-
-def _number(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
-
-
-def _non_negative(name: str, value) -> float:
-    value = _number(name, value)
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return value
-
-
-def _count(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}: {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
+# --- argument checks (optlib.validation's, so the same bad value raises the same error everywhere) ---
 
 def _steps(t):
     """``t`` as an int or an integer array, checked to be >= 0."""
@@ -83,7 +59,7 @@ def _steps(t):
         if t.size and t.min() < 0:
             raise ValueError(f"t must be >= 0, got a minimum of {t.min()}")
         return t
-    return _count("t", t, 0)
+    return non_negative_int("t", t)
 
 
 @dataclass(frozen=True)
@@ -118,7 +94,7 @@ def _cosine_factor(progress):
 
 def constant(lr: float) -> Schedule:
     r"""The same rate at every step: :math:`\eta_t = \eta`."""
-    lr = _non_negative("lr", lr)
+    lr = finite_non_negative("lr", lr)
     # eta_t = eta
     return Schedule("constant", {"lr": lr}, lambda t: lr + 0.0 * t)
 
@@ -128,9 +104,9 @@ def step(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
 
     torch: ``StepLR(optimizer, step_size, gamma=0.1)``.
     """
-    lr = _non_negative("lr", lr)
-    step_size = _count("step_size", step_size, 1)
-    gamma = _non_negative("gamma", gamma)
+    lr = finite_non_negative("lr", lr)
+    step_size = positive_int("step_size", step_size)
+    gamma = finite_non_negative("gamma", gamma)
     # eta_t = eta * gamma ^ floor(t / s)
     return Schedule("step", {"lr": lr, "step_size": step_size, "gamma": gamma},
                     lambda t: lr * gamma ** np.floor(t / step_size))
@@ -141,8 +117,8 @@ def exponential(lr: float, gamma: float) -> Schedule:
 
     torch: ``ExponentialLR(optimizer, gamma)``.
     """
-    lr = _non_negative("lr", lr)
-    gamma = _non_negative("gamma", gamma)
+    lr = finite_non_negative("lr", lr)
+    gamma = finite_non_negative("gamma", gamma)
     # eta_t = eta * gamma ^ t
     return Schedule("exponential", {"lr": lr, "gamma": gamma}, lambda t: lr * gamma**t)
 
@@ -156,9 +132,9 @@ def cosine(lr: float, total_steps: int, min_lr: float = 0.0) -> Schedule:
     torch: ``CosineAnnealingLR(optimizer, T_max=total_steps, eta_min=min_lr)`` for ``t <= T``
     (torch's cosine keeps going after ``T`` and rises back towards ``lr``; optlib holds ``min_lr``).
     """
-    lr = _non_negative("lr", lr)
-    total_steps = _count("total_steps", total_steps, 1)
-    min_lr = _non_negative("min_lr", min_lr)
+    lr = finite_non_negative("lr", lr)
+    total_steps = positive_int("total_steps", total_steps)
+    min_lr = finite_non_negative("min_lr", min_lr)
     if min_lr > lr:
         raise ValueError(f"min_lr must be <= lr, got min_lr={min_lr} > lr={lr}")
     # eta_t = eta_min + (eta - eta_min) (1 + cos(pi t / T)) / 2
@@ -184,10 +160,10 @@ def warmup_cosine(lr: float, warmup_steps: int, total_steps: int, min_lr: float 
     torch: ``SequentialLR(optimizer, [LinearLR(optimizer, start_factor=1/W, end_factor=1,
     total_iters=W-1), CosineAnnealingLR(optimizer, T_max=T-W, eta_min=min_lr)], milestones=[W])``.
     """
-    lr = _non_negative("lr", lr)
-    warmup_steps = _count("warmup_steps", warmup_steps, 0)
-    total_steps = _count("total_steps", total_steps, 1)
-    min_lr = _non_negative("min_lr", min_lr)
+    lr = finite_non_negative("lr", lr)
+    warmup_steps = non_negative_int("warmup_steps", warmup_steps)
+    total_steps = positive_int("total_steps", total_steps)
+    min_lr = finite_non_negative("min_lr", min_lr)
     if warmup_steps >= total_steps:
         raise ValueError(f"warmup_steps must be < total_steps, got warmup_steps={warmup_steps} "
                          f">= total_steps={total_steps}")
@@ -218,8 +194,7 @@ def scheduled(optimizer_class, schedule: Callable[[int], float]):
 
         run(scheduled(Adam, warmup_cosine(0.5, 20, 200)), surface, steps=200)
     """
-    if not callable(schedule):
-        raise TypeError(f"schedule must be callable as schedule(t), got {type(schedule).__name__}")
+    schedule = function("schedule", schedule)
 
     class Scheduled(optimizer_class):
         def step(self, grads):

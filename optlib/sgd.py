@@ -7,19 +7,20 @@ The update, for a gradient :math:`g_t` of the loss at :math:`\theta_{t-1}`
 
    g_t &\leftarrow -g_t                                  &&\text{if maximize} \\
    g_t &\leftarrow g_t + \lambda\,\theta_{t-1}           &&\text{if } \lambda \ne 0 \text{ (weight_decay)} \\
-   b_t &\leftarrow \begin{cases} g_t & t = 1 \\ \mu\, b_{t-1} + (1-\tau)\, g_t & t > 1 \end{cases}
-  &&\text{if } \mu \ne 0 \text{ (momentum, dampening } \tau) \\
-   g_t &\leftarrow \begin{cases} g_t + \mu\, b_t & \text{nesterov} \\ b_t & \text{otherwise} \end{cases}
-                                                         &&\text{if } \mu \ne 0 \\
+   b_t &\leftarrow \begin{cases} g_t & t = 1 \\ \beta\, b_{t-1} + (1-\tau)\, g_t & t > 1 \end{cases}
+  &&\text{if } \beta \ne 0 \text{ (momentum, dampening } \tau) \\
+   g_t &\leftarrow \begin{cases} g_t + \beta\, b_t & \text{nesterov} \\ b_t & \text{otherwise} \end{cases}
+                                                         &&\text{if } \beta \ne 0 \\
    \theta_t &\leftarrow \theta_{t-1} - \gamma\, g_t      &&(\gamma = \text{lr})
 
-With ``momentum=0`` this is plain gradient descent, :math:`\theta_t = \theta_{t-1} - \gamma g_t`.
+with :math:`\beta` torch's ``momentum`` and :math:`\tau` its ``dampening``. With ``momentum=0`` this is
+plain gradient descent, :math:`\theta_t = \theta_{t-1} - \gamma g_t`.
 
 Conventions worth knowing:
 
 * torch's momentum buffer accumulates *gradients* and the learning rate multiplies it afterwards
-  (:math:`b \leftarrow \mu b + g;\ \theta \leftarrow \theta - \gamma b`). Sutskever et al. (2013)
-  accumulate *steps* (:math:`v \leftarrow \mu v + \gamma g;\ \theta \leftarrow \theta - v`). The two give
+  (:math:`b \leftarrow \beta b + g;\ \theta \leftarrow \theta - \gamma b`). Sutskever et al. (2013)
+  accumulate *steps* (:math:`v \leftarrow \beta v + \gamma g;\ \theta \leftarrow \theta - v`). The two give
   identical iterates while the learning rate is constant (:math:`v = \gamma b`); they differ once a
   schedule changes :math:`\gamma`.
 * The buffer starts at the first gradient, not at zero, so the first step is a plain GD step.
@@ -33,9 +34,8 @@ Nesterov form used here.
 
 from __future__ import annotations
 
-import numpy as np
-
-from .optimizer import Hyperparameter, Optimizer, boolean, non_negative
+from .optimizer import Hyperparameter, Optimizer
+from .validation import boolean, non_negative
 
 __all__ = ["SGD"]
 
@@ -69,41 +69,30 @@ class SGD(Optimizer):
                              f"(nesterov=True, momentum={self.momentum}, dampening={self.dampening})")
 
     def _init_state(self, param):
-        # Created at the first step with momentum: torch's buffer starts at the first gradient.
+        # Created by the first step with momentum: torch's buffer starts at the first gradient.
         return {"momentum_buffer": None}
 
-    def _begin_step(self, param, state):
-        if self.momentum != 0 and state["momentum_buffer"] is None:
-            state["momentum_buffer"] = np.empty_like(param)
-            return {"first_momentum_step": True}
-        return None
-
-    def _update(self, param, grad, state, scratch):
-        # g <- -g (maximize);  g <- g + lambda theta (weight decay)
-        g = self._effective_gradient(param, grad, scratch, self.weight_decay, self.maximize)
-        work = scratch.work
-        mu = self.momentum
-        if mu != 0:
-            b = state["momentum_buffer"]
-            if state.get("first_momentum_step"):
-                # b_1 = g_1
-                np.copyto(b, g)
-            else:
-                # b_t = mu b_{t-1} + (1 - tau) g_t
-                b *= mu
-                if self.dampening:
-                    np.multiply(g, 1.0 - self.dampening, out=work)
-                    b += work
-                else:
-                    b += g
-            if self.nesterov:
-                # g_t <- g_t + mu b_t
-                np.multiply(b, mu, out=work)
-                work += g
-                g = work
-            else:
-                # g_t <- b_t
-                g = b
+    def _update(self, param, grad, state):
+        # g_t <- -g_t (maximize);  g_t <- g_t + lambda theta_{t-1} (weight decay)
+        g = self._effective_gradient(param, grad, self.weight_decay, self.maximize)
+        if self.momentum != 0:
+            g = self._momentum(g, state)
         # theta_t = theta_{t-1} - lr g_t
-        np.multiply(g, self.lr, out=work)
-        param -= work
+        param -= self.lr * g
+
+    def _momentum(self, g, state):
+        """The momentum lines of the update: the buffer b_t, and the direction that replaces g_t."""
+        beta, tau = self.momentum, self.dampening
+        b = state["momentum_buffer"]
+        if b is None:
+            # b_1 = g_1
+            b = state["momentum_buffer"] = g.copy()
+        else:
+            # b_t = beta b_{t-1} + (1 - tau) g_t
+            b *= beta
+            b += (1.0 - tau) * g
+        if self.nesterov:
+            # g_t <- g_t + beta b_t
+            return g + beta * b
+        # g_t <- b_t
+        return b

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .validation import finite_number, finite_positive
+
 __all__ = ["Surface", "quadratic", "rosenbrock", "beale", "saddle", "himmelblau", "SURFACES", "get_surface"]
 
 Array = np.ndarray
@@ -68,10 +70,12 @@ def quadratic(condition_number: float = 10.0, largest_eigenvalue: float = 1.0, a
     (``condition_number`` :math:`\kappa \ge 1`), with eigenvectors rotated by ``angle`` radians
     from the axes. Gradient descent on it converges iff :math:`0 < \text{lr} < 2/L`.
     """
-    if not np.isfinite(condition_number) or condition_number < 1:
-        raise ValueError(f"condition_number must be a finite number >= 1, got {condition_number}")
-    if not np.isfinite(largest_eigenvalue) or largest_eigenvalue <= 0:
-        raise ValueError(f"largest_eigenvalue must be a positive number, got {largest_eigenvalue}")
+    condition_number = finite_number("condition_number", condition_number)
+    if condition_number < 1:
+        raise ValueError(f"Invalid condition_number: {condition_number} "
+                         "(condition_number must be a finite number >= 1)")
+    largest_eigenvalue = finite_positive("largest_eigenvalue", largest_eigenvalue)
+    angle = finite_number("angle", angle)
     L, mu = float(largest_eigenvalue), float(largest_eigenvalue) / float(condition_number)
     c, s = np.cos(angle), np.sin(angle)
     rotation = np.array([[c, -s], [s, c]])

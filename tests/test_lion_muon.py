@@ -1,6 +1,11 @@
-"""Lion and Muon: update rules by hand, Lion's |step| = lr, the Newton-Schulz band, bad input, checkpoints."""
+"""Lion and Muon: update rules by hand, Lion's |step| = lr, the Newton-Schulz band, Muon's own checks.
 
-import pickle
+The contract every optimizer keeps (bad input, float32, non-finite values, checkpoints) is tested for
+Lion and Muon with all the others in test_optimizers.py; Muon's agreement with torch.optim.Muon is in
+test_reference.py.
+"""
+
+import re
 
 import numpy as np
 import pytest
@@ -70,7 +75,7 @@ def test_newton_schulz_applies_the_polynomial_to_singular_values(shape):
     assert newton_schulz(G).shape == shape
 
 
-BAND = (0.68, 1.21)
+BAND = (0.6818, 1.1344)   # where five iterations leave every singular value above 1% of the norm
 
 
 def test_quintic_band_ends_are_the_polynomials_extrema():
@@ -79,9 +84,17 @@ def test_quintic_band_ends_are_the_polynomials_extrema():
     x = x[x > 0]
     p = lambda s: a * s + b * s**3 + c * s**5  # noqa: E731
     low, high = p(x[1]), p(x[0])           # local min at 1.0501, local max at 0.5545
-    assert BAND[0] < low < 0.682 and 1.202 < high < BAND[1]
+    assert (round(x[1], 4), round(low, 4), round(x[0], 4), round(high, 4)) == (1.0501, 0.6818, 0.5545, 1.2024)
     s = np.linspace(low, high, 10001)
     assert p(s).min() >= low - 1e-12 and p(s).max() <= high + 1e-12   # the band maps into itself
+    assert round(p(s).max(), 4) == BAND[1] and round(p(s).min(), 4) == BAND[0]   # ... onto the narrower one
+    # five iterations from any normalised singular value in [0.01, 1] land in the narrower band, so the
+    # step is within 32% of U V^T (the docstring's figure): at most 31.8% shorter and 13.4% longer
+    s = np.linspace(0.01, 1.0, 100001)
+    for _ in range(5):
+        s = p(s)
+    assert round(s.min(), 4) == BAND[0] and round(s.max(), 4) == BAND[1]
+    assert round(1 - s.min(), 3) == 0.318 and round(s.max() - 1, 3) == 0.134
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -91,18 +104,19 @@ def test_newton_schulz_maps_singular_values_into_the_band(seed, shape):
     before = np.linalg.svd(G, compute_uv=False)
     after = np.linalg.svd(newton_schulz(G), compute_uv=False)
     assert before.max() / before.min() > 2                # the input is far from orthogonal ...
-    assert BAND[0] <= after.min() and after.max() <= BAND[1]   # ... the output is within the band
+    assert BAND[0] - 1e-4 <= after.min() and after.max() <= BAND[1] + 1e-4   # ... the output is in the band
     # and the singular vectors are kept: O is close to the exact polar factor U V^T
     U, _, Vt = np.linalg.svd(G, full_matrices=False)
     assert np.linalg.norm(newton_schulz(G) - U @ Vt, 2) <= max(1 - BAND[0], BAND[1] - 1)
 
 
-def reference_muon(theta, grads, lr, wd, mu, nesterov):
+def reference_muon(theta, grads, lr, wd, beta, nesterov):
+    """torch.optim.Muon's code: the buffer is a leaky average of the gradients."""
     theta, B = theta.copy(), np.zeros_like(theta)
     rows, cols = theta.shape
     for g in grads:
-        B = mu * B + g
-        ortho = newton_schulz_svd(g + mu * B if nesterov else B)
+        B = beta * B + (1 - beta) * g
+        ortho = newton_schulz_svd((1 - beta) * g + beta * B if nesterov else B)
         theta = theta * (1 - lr * wd) - lr * np.sqrt(max(1, rows / cols)) * ortho
     return theta
 
@@ -120,17 +134,6 @@ def test_muon_matches_hand_written_equations(nesterov, shape):
     assert np.allclose(theta, reference_muon(theta0, grads, 0.02, 0.1, 0.9, nesterov), atol=1e-10)
 
 
-def test_muon_updates_a_large_matrix_as_a_whole():
-    rng = np.random.default_rng(4)
-    theta0 = rng.standard_normal((300, 200))          # larger than the base class's element block
-    grads = [rng.standard_normal((300, 200)) for _ in range(3)]
-    theta = theta0.copy()
-    opt = Muon([theta], lr=0.02, weight_decay=0.1)
-    for g in grads:
-        opt.step([g])
-    assert np.allclose(theta, reference_muon(theta0, grads, 0.02, 0.1, 0.95, True), atol=1e-10)
-
-
 def test_muon_adjusted_lr_and_torch_defaults():
     opt = Muon([np.zeros((8, 2)), np.zeros((2, 8))])
     assert opt.hyperparameters == dict(lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
@@ -142,18 +145,11 @@ def test_muon_adjusted_lr_and_torch_defaults():
 
 
 @pytest.mark.parametrize("kwargs, name", [
-    (dict(lr=-1.0), "lr"), (dict(lr=float("nan")), "lr"), (dict(betas=(0.9, 1.0)), "betas"),
-    (dict(betas=(0.9,)), "betas"), (dict(weight_decay=-0.1), "weight_decay"),
-])
-def test_lion_bad_hyperparameters(kwargs, name):
-    with pytest.raises(ValueError, match=name):
-        Lion([np.zeros(3)], **kwargs)
-
-
-@pytest.mark.parametrize("kwargs, name", [
     (dict(lr=-1.0), "lr"), (dict(momentum=-0.5), "momentum"), (dict(weight_decay=-1), "weight_decay"),
     (dict(ns_steps=100), "ns_steps"), (dict(ns_coefficients=(1.0, 2.0)), "ns_coefficients"),
     (dict(ns_coefficients=(1.0, float("nan"), 2.0)), "ns_coefficients"), (dict(eps=-1e-7), "eps"),
+    (dict(ns_coefficients=(10**400, 1.0, 1.0)), r"ns_coefficients\[0\] must be a finite number"),
+    (dict(ns_coefficients=(1.0, "2", 1.0)), r"ns_coefficients\[1\] must be a finite number"),
     (dict(adjust_lr_fn="fast"), "adjust_lr_fn"),
 ])
 def test_muon_bad_hyperparameters(kwargs, name):
@@ -161,46 +157,47 @@ def test_muon_bad_hyperparameters(kwargs, name):
         Muon([np.zeros((3, 3))], **kwargs)
 
 
-def test_bad_params_and_grads():
+def test_muon_refuses_non_matrices_and_empty_matrices_up_front():
     with pytest.raises(ValueError, match=r"params\[1\].*2-D"):
         Muon([np.zeros((3, 3)), np.zeros(3)])
     with pytest.raises(ValueError, match="2-D"):
         Muon([np.zeros((2, 3, 4))])
-    with pytest.raises(TypeError, match="floating"):
-        Lion([np.zeros(3, dtype=int)])
-    with pytest.raises(ValueError, match="empty"):
-        Muon([])
-    for opt, p in [(Lion, np.ones(3)), (Muon, np.ones((3, 2)))]:
-        optimizer = opt([p], lr=0.1)
-        before, state = p.copy(), pickle.dumps(optimizer.state_dict())
-        with pytest.raises(ValueError, match="shape"):
-            optimizer.step([np.ones((4, 4))])
-        assert np.array_equal(p, before) and pickle.dumps(optimizer.state_dict()) == state
-        optimizer.step([np.ones_like(p)])   # still works afterwards
-        assert not np.array_equal(p, before)
+    for shape in [(0, 3), (3, 0), (0, 0)]:
+        message = re.escape(f"params[1] has shape {shape}") + ".*at least one row and one column"
+        with pytest.raises(ValueError, match=message):
+            Muon([np.zeros((2, 2)), np.zeros(shape)])
     with pytest.raises(ValueError, match="ns_steps"):
         newton_schulz(np.ones((2, 2)), steps=100)
     with pytest.raises(ValueError, match="matrix"):
         newton_schulz(np.ones(3))
 
 
-@pytest.mark.parametrize("make", [
-    lambda ps: Lion(ps, lr=0.01, weight_decay=0.1),
-    lambda ps: Muon(ps, lr=0.02, weight_decay=0.05),
-])
-def test_state_dict_round_trip_is_bit_identical(make):
-    rng = np.random.default_rng(3)
-    a = [rng.standard_normal((5, 3)), rng.standard_normal((2, 7))]
-    grad = lambda p: np.tanh(p) + 0.1 * p**2  # noqa: E731
-    opt = make(a)
-    for _ in range(10):
-        opt.step([grad(p) for p in a])
-    saved = pickle.loads(pickle.dumps(opt.state_dict()))
-    b = [p.copy() for p in a]
-    for _ in range(10):
-        opt.step([grad(p) for p in a])
-    resumed = make(b)
-    resumed.load_state_dict(saved)
-    for _ in range(10):
-        resumed.step([grad(p) for p in b])
-    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+def test_muon_momentum_buffer_is_torchs_leaky_average():
+    # torch.optim.Muon's code: B_t = beta B_{t-1} + (1 - beta) g_t (its documentation writes a sum);
+    # the two differ once the momentum changes between steps, and checkpoints must carry torch's B
+    W = np.zeros((2, 3))
+    opt = Muon([W], lr=0.01, momentum=0.5)
+    g1, g2 = np.full((2, 3), 4.0), np.full((2, 3), 2.0)
+    opt.step([g1])
+    np.testing.assert_array_equal(opt.state[0]["momentum_buffer"], 0.5 * g1)
+    opt.momentum = 0.25
+    opt.step([g2])
+    np.testing.assert_array_equal(opt.state[0]["momentum_buffer"], 0.25 * 0.5 * g1 + 0.75 * g2)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_muon_steps_low_precision_matrices_like_float64(dtype):
+    # float16's range overflows in the Newton-Schulz products of a normalised matrix's powers if the
+    # iteration runs in float16; it runs in float32 (torch: bfloat16, float32's range), so the step is
+    # float64's, rounded to the parameter's precision
+    rng = np.random.default_rng(7)
+    theta0, grads = rng.standard_normal((16, 8)), [rng.standard_normal((16, 8)) * 100 for _ in range(3)]
+    exact, low = theta0.copy(), theta0.astype(dtype)
+    opt_exact, opt_low = Muon([exact], lr=0.05), Muon([low], lr=0.05)
+    for g in grads:
+        opt_exact.step([g])
+        opt_low.step([g.astype(dtype)])
+    assert low.dtype == dtype and opt_low.state[0]["momentum_buffer"].dtype == dtype
+    moved, error = np.abs(exact - theta0).max(), np.abs(low - exact).max()
+    assert moved > 0.1                                    # the steps are not zero ...
+    assert error < 10 * np.finfo(dtype).eps * np.abs(theta0).max() + 1e-3 * moved   # ... and are float64's

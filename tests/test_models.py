@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from optlib import SGD, Adam, AdamW, RMSprop
-from optlib.datasets import Dataset
+from optlib.real_data import Dataset
 from optlib.gradcheck import gradient_error
 from optlib.models import MLP, Linear, Sweep, lr_sweep, train
 
@@ -175,3 +175,14 @@ def test_train_refuses_bad_arguments():
         train(model, SGD, data, 0.1, epochs=0, batch_size=4, seeds=[0])
     with pytest.raises(ValueError, match="lr"):
         train(model, SGD, data, -0.1, epochs=1, batch_size=4, seeds=[0])
+
+
+def test_train_refuses_an_optimizer_that_is_not_elementwise(monkeypatch):
+    from optlib import Muon
+
+    monkeypatch.setattr(Muon, "elementwise", False, raising=False)  # Muon's own flag (opt's branch) says the same
+    data, model = small_data(), Linear(5, 3)
+    with pytest.raises(ValueError, match="Muon is not element-wise"):
+        train(model, Muon, data, 0.1, epochs=1, batch_size=4, seeds=[0, 1])
+    with pytest.raises(ValueError, match="Muon is not element-wise"):  # even one seed: its arrays are stacked
+        train(model, Muon, data, 0.1, epochs=1, batch_size=4, seeds=[0])

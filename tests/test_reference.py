@@ -3,7 +3,8 @@
 Every case of ``CASES`` (each optimizer class with its defaults and several non-default settings)
 runs for 120 steps on a problem whose gradient depends non-linearly on three parameter arrays of
 different shapes; optlib's parameters must match torch's at every stored step to rtol 1e-10
-(float64). Only NumPy is needed: the torch results are in tests/reference/trajectories.npz.
+(float64). Muon's cases run on two matrices, with torch's Newton-Schulz iteration recorded in float64
+(see make_reference.py). Only NumPy is needed: the torch results are in tests/reference/trajectories.npz.
 """
 
 import importlib.util
@@ -20,7 +21,7 @@ ref = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(ref)
 
 RECORDED = np.load(HERE / "trajectories.npz")
-TORCH_CLASSES = ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "Adadelta", "Adamax", "RAdam"]
+TORCH_CLASSES = ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "Adadelta", "Adamax", "RAdam", "Muon"]
 
 
 def run_optlib(name):
@@ -30,10 +31,8 @@ def run_optlib(name):
         params = [p.copy() for p in x0]
         opt = getattr(optlib, cls_name)(params, **kwargs)
 
-        def set_lr(lr):
-            opt.lr = lr
-
-        return (lambda: params, lambda: opt.lr, set_lr, opt.step)
+        return (lambda: params, lambda name: getattr(opt, name), lambda name, value: setattr(opt, name, value),
+                opt.step)
 
     return ref.run(make, options)
 

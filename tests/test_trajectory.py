@@ -5,9 +5,9 @@ import warnings
 import numpy as np
 import pytest
 
-from optlib import SGD
+from optlib import SGD, Adagrad, Muon
 from optlib.surfaces import quadratic, rosenbrock
-from optlib.trajectory import run
+from optlib.trajectory import DIVERGENCE_THRESHOLD, has_diverged, run
 
 
 def test_gd_on_quadratic_matches_closed_form():
@@ -39,8 +39,56 @@ def test_batch_of_starts_equals_separate_runs():
         assert np.array_equal(batch.points[:, i], single.points, equal_nan=True)
 
 
-@pytest.mark.parametrize("kwargs, match", [(dict(steps=-1), "steps"), (dict(steps=2.5), "steps"),
-                                            (dict(start=(1.0, 2.0, 3.0)), "start")])
-def test_bad_input(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(steps=-1), ValueError, "steps"), (dict(steps=2.5), TypeError, "steps"),
+    (dict(start=(1.0, 2.0, 3.0)), ValueError, "start"),
+    (dict(divergence_threshold="big"), TypeError, "divergence_threshold")])
+def test_bad_input(kwargs, error, match):
+    with pytest.raises(error, match=match):
         run(SGD, quadratic(), **{"steps": 5, "lr": 0.1, **kwargs})
+
+
+def test_one_divergence_rule():
+    assert list(has_diverged([0.0, 1e12, 1.0000001e12, np.inf, -np.inf, np.nan])) == [False, False, True, True,
+                                                                                     True, True]
+    assert list(has_diverged([10.0, 11.0], threshold=10.5)) == [False, True]
+    assert DIVERGENCE_THRESHOLD == 1e12
+
+
+def test_the_result_keeps_the_optimizer_for_its_state():
+    path = run(Adagrad, quadratic(), start=(1.0, 1.0), steps=3, lr=0.1)
+    assert isinstance(path.optimizer, Adagrad) and path.optimizer.step_count == 3
+    np.testing.assert_array_equal(path.optimizer.params[0], path.final)
+
+
+class CoupledSGD(SGD):
+    """SGD on the normalised gradient of the whole array: not element-wise, like Muon."""
+
+    elementwise = False
+
+    def step(self, grads):
+        super().step([g / np.linalg.norm(g) for g in grads])
+
+
+def test_muon_couples_stacked_starts():
+    # Why the runners refuse it: Muon orthogonalises the whole (2, 2) array of two stacked starts, so
+    # the second start changes the first one's step.
+    surface = quadratic(condition_number=10)
+    starts = np.array([[1.0, 2.0], [-3.0, 0.5]])
+    stacked, alone = Muon([starts.copy()], lr=0.1), Muon([starts[:1].copy()], lr=0.1)
+    stacked.step([surface.gradient(stacked.params[0])])
+    alone.step([surface.gradient(alone.params[0])])
+    assert np.abs(stacked.params[0][0] - alone.params[0][0]).max() > 1e-3
+
+
+@pytest.mark.parametrize("optimizer", [CoupledSGD, Muon])
+def test_stacked_starts_need_an_elementwise_optimizer(optimizer, monkeypatch):
+    monkeypatch.setattr(Muon, "elementwise", False, raising=False)  # Muon's own flag (opt's branch) says the same
+    surface = quadratic(condition_number=10)
+    starts = np.array([[1.0, 2.0], [-3.0, 0.5]])
+    kept = starts.copy()
+    with pytest.raises(ValueError, match="not element-wise.*2 stacked runs"):
+        run(optimizer, surface, start=starts, steps=5, lr=0.1)
+    np.testing.assert_array_equal(starts, kept)  # a refused call changes nothing
+    one = run(CoupledSGD, surface, start=starts[0], steps=5, lr=0.1)  # one start at a time is fine
+    assert np.all(np.isfinite(one.points)) and not one.diverged

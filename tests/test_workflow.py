@@ -69,6 +69,8 @@ def test_the_build_job_runs_the_readmes_commands_in_order(workflow):
     assert not missing, f"README commands the workflow does not run: {missing}"
     # The tests first; the build that is published after them.
     assert commands.index("make test") < commands.index("make pdf") < commands.index("make book")
+    if "make check" in commands:
+        assert commands.index("make check") < commands.index("make test"), "the quick check comes first"
 
 
 def test_the_build_job_has_the_jupyter_book_shape(workflow):

@@ -18,7 +18,7 @@ from matplotlib.ticker import NullLocator
 from ..adagrad import Adagrad
 from ..adam import Adam
 from ..adamw import AdamW
-from ..datasets import load_digits
+from ..real_data import load_digits
 from ..models import MLP, Sweep, lr_sweep
 from ..plots import color
 from ..rmsprop import RMSprop

@@ -7,7 +7,7 @@ each allowed the same number of per-example gradients (``epochs`` passes over th
 * mini-batch SGD with ``B`` examples per step: ``B`` times fewer steps, ``B`` times less variance;
 * GD, the full batch: one exact step per epoch.
 
-Batches come from shuffled epochs (:func:`optlib.data.minibatches`' sampling, without replacement). The
+Batches come from shuffled epochs (:func:`optlib.problems.minibatches`' sampling, without replacement). The
 dotted line is the mini-batch run's predicted noise ball, ``lr * sigma*^2 / (4 B) * (n - B) / (n - 1)``.
 The website's player sweeps the batch size from 1 to ``n``.
 """
@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..data import run_stochastic
+from ..trajectory import run_stochastic
 from ..sgd import SGD
 from .base import Choice, Explorer, Slider
 from .sgd import DATA_SETS, N_SAMPLES, draw_stochastic_runs, regression_problem, regression_surface

@@ -20,7 +20,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ..data import LeastSquares, make_regression, run_stochastic
+from ..problems import LeastSquares, make_regression
+from ..trajectory import run_stochastic
 from ..plots import color, decade_ticks, plot_contour
 from ..sgd import SGD
 from .base import Choice, Explorer, Slider

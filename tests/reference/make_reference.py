@@ -3,6 +3,8 @@
 Run it where torch is installed (it is *not* a dependency of optlib)::
 
     python tests/reference/make_reference.py          # writes tests/reference/trajectories.npz
+    python tests/reference/make_reference.py Muon_default Muon_lr_wd   # (re)records only these cases,
+                                                      # keeping the others from the existing file
 
 Every case runs one torch.optim class, with its single-tensor algorithm (``foreach=False``, the one
 the documentation's pseudo-code describes), in float64 for ``N_STEPS`` steps on the same problem:
@@ -15,42 +17,53 @@ parameters in a non-linear way. The gradient is computed here with NumPy, the sa
 uses, so torch and optlib see the same gradients as long as their parameters agree.
 
 Cases may also change the learning rate mid-run (``lr_change``: the way a schedule drives an
-optimizer) or inject non-finite gradient entries at one step (``nonfinite``: torch's inf/NaN
-propagation). The file stores, per case, the parameters (concatenated) after the steps in
-``SNAPSHOTS`` and the torch version; the problem itself is regenerated from ``SEED``.
+optimizer), change the momentum mid-run (``momentum_change``), or inject non-finite gradient entries
+at one step (``nonfinite``: torch's inf/NaN propagation). Muon updates matrices only, so its cases
+run the same problem on two matrices (``shapes``: ``MATRIX_SHAPES``).
+
+Muon's Newton-Schulz iteration runs in bfloat16 in torch (about 3 significant digits), far from the
+float64 agreement the tests ask for. This script therefore records torch.optim.Muon with *the same
+iteration computed in float64* (``_newton_schulz_float64`` below, torch's code with ``.double()`` in
+place of ``.bfloat16()``, patched into ``torch.optim._muon``); everything else is torch's own code.
+
+The file stores, per case, the parameters (concatenated) after the steps in ``SNAPSHOTS`` and the
+torch version; the problem itself is regenerated from ``SEED``.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 
 SEED = 20261125
 SHAPES = [(4,), (2, 3), (2, 1, 2)]
+MATRIX_SHAPES = [(3, 4), (5, 2)]   # Muon's: one wide and one tall matrix
 N_STEPS = 120
 SNAPSHOTS = [1, 2, 3, 4, 5, 6, 7, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120]
 LR_CHANGE_STEP = 60       # lr is multiplied by LR_CHANGE_FACTOR before this step
 LR_CHANGE_FACTOR = 0.3
+MOMENTUM_CHANGE_FACTOR = 0.5   # momentum_change: the momentum is multiplied by this at LR_CHANGE_STEP
 NONFINITE_STEP = 5        # the gradient of this step gets +inf at index 1 and NaN at index 7
 OUT = Path(__file__).with_name("trajectories.npz")
 
 
-def problem():
-    """The fixed problem: (A, b, c, x0 as a list of arrays shaped SHAPES)."""
+def problem(shapes=SHAPES):
+    """The fixed problem: (A, b, c, x0 as a list of arrays shaped ``shapes``)."""
     rng = np.random.default_rng(SEED)
-    n = sum(int(np.prod(s)) for s in SHAPES)
+    n = sum(int(np.prod(s)) for s in shapes)
     m = rng.standard_normal((n, n))
     a = m @ m.T / n + 0.1 * np.eye(n)
     b = rng.standard_normal(n)
     c = 0.5
     x0 = rng.standard_normal(n)
-    return a, b, c, split(x0)
+    return a, b, c, split(x0, shapes)
 
 
-def split(x):
+def split(x, shapes):
     out, start = [], 0
-    for shape in SHAPES:
+    for shape in shapes:
         size = int(np.prod(shape))
         out.append(x[start:start + size].reshape(shape).copy())
         start += size
@@ -61,7 +74,7 @@ def gradients(a, b, c, params, step):
     """grad f at the current parameters (a list shaped like params); ``step`` counts from 1."""
     x = np.concatenate([p.ravel() for p in params])
     g = a @ x + b + c * np.tanh(x)
-    return split(g)
+    return split(g, [p.shape for p in params])
 
 
 def inject_nonfinite(grads):
@@ -130,23 +143,35 @@ CASES = {
                                   "betas": (0.9, 0.95)}, {}),
     "RAdam_maximize": ("RAdam", {"lr": 0.01, "maximize": True, "betas": (0.9, 0.95)}, {}),
     "RAdam_nonfinite": ("RAdam", {"lr": 0.05, "betas": (0.9, 0.9)}, {"nonfinite": True}),
+    "Muon_default": ("Muon", {}, {"shapes": MATRIX_SHAPES}),
+    "Muon_lr_wd": ("Muon", {"lr": 0.02, "weight_decay": 0.05}, {"shapes": MATRIX_SHAPES}),
+    "Muon_plain_momentum": ("Muon", {"lr": 0.02, "nesterov": False, "momentum": 0.9},
+                            {"shapes": MATRIX_SHAPES}),
+    "Muon_match_rms_adamw": ("Muon", {"lr": 0.01, "adjust_lr_fn": "match_rms_adamw", "ns_steps": 3},
+                             {"shapes": MATRIX_SHAPES}),
+    "Muon_momentum_change": ("Muon", {"lr": 0.01, "momentum": 0.9},
+                             {"shapes": MATRIX_SHAPES, "momentum_change": True}),
+    "Muon_lr_change": ("Muon", {"lr": 0.02, "weight_decay": 0.0}, {"shapes": MATRIX_SHAPES, "lr_change": True}),
+    "Muon_nonfinite": ("Muon", {"lr": 0.02}, {"shapes": MATRIX_SHAPES, "nonfinite": True}),
 }
 
 
 def run(make_optimizer, options):
     """Run N_STEPS steps on the problem; returns the concatenated parameters at SNAPSHOTS.
 
-    ``make_optimizer(x0)`` returns ``(get_params, get_lr, set_lr, step)``: the current parameters
-    as NumPy arrays, the learning rate, a way to change it, and one step from a list of gradients.
-    The recording script and the tests share this loop, so both feed the same gradients.
+    ``make_optimizer(x0)`` returns ``(get_params, get, set, step)``: the current parameters as NumPy
+    arrays, a hyperparameter's value by name, a way to change it, and one step from a list of
+    gradients. The recording script and the tests share this loop, so both feed the same gradients.
     """
-    a, b, c, x0 = problem()
-    get_params, get_lr, set_lr, step = make_optimizer(x0)
+    a, b, c, x0 = problem(options.get("shapes", SHAPES))
+    get_params, get, set, step = make_optimizer(x0)
     snapshots = []
     with np.errstate(all="ignore"):
         for t in range(1, N_STEPS + 1):
             if options.get("lr_change") and t == LR_CHANGE_STEP:
-                set_lr(get_lr() * LR_CHANGE_FACTOR)
+                set("lr", get("lr") * LR_CHANGE_FACTOR)
+            if options.get("momentum_change") and t == LR_CHANGE_STEP:
+                set("momentum", get("momentum") * MOMENTUM_CHANGE_FACTOR)
             grads = gradients(a, b, c, get_params(), t)
             if options.get("nonfinite") and t == NONFINITE_STEP:
                 grads = inject_nonfinite(grads)
@@ -164,11 +189,12 @@ def run_torch(name):
 
     def make(x0):
         params = [torch.tensor(p, dtype=torch.float64) for p in x0]
-        opt = getattr(torch.optim, cls_name)(params, foreach=False, **kwargs)
+        single_tensor = {} if cls_name == "Muon" else {"foreach": False}   # Muon has only that one
+        opt = getattr(torch.optim, cls_name)(params, **single_tensor, **kwargs)
 
-        def set_lr(lr):
+        def set_hyperparameter(name, value):
             for group in opt.param_groups:
-                group["lr"] = lr
+                group[name] = value
 
         def step(grads):
             for p, g in zip(params, grads, strict=True):
@@ -176,21 +202,50 @@ def run_torch(name):
             opt.step()
 
         return (lambda: [p.detach().numpy().copy() for p in params],
-                lambda: opt.param_groups[0]["lr"], set_lr, step)
+                lambda name: opt.param_groups[0][name], set_hyperparameter, step)
 
     return run(make, options)
 
 
-def main():
+def _newton_schulz_float64(grad, ns_coefficients, ns_steps, eps):
+    """torch.optim._muon._zeropower_via_newtonschulz (torch 2.13) with float64 in place of bfloat16."""
     import torch
 
+    a, b, c = ns_coefficients
+    ortho_grad = grad.double()
+    if grad.size(0) > grad.size(1):
+        ortho_grad = ortho_grad.T
+    ortho_grad = ortho_grad / ortho_grad.norm().clamp(min=eps)
+    for _ in range(ns_steps):
+        gram_matrix = ortho_grad @ ortho_grad.T
+        gram_update = torch.addmm(gram_matrix, gram_matrix, gram_matrix, beta=b, alpha=c)
+        ortho_grad = torch.addmm(ortho_grad, gram_update, ortho_grad, beta=a)
+    if grad.size(0) > grad.size(1):
+        ortho_grad = ortho_grad.T
+    return ortho_grad
+
+
+def main():
+    import torch
+    import torch.optim._muon
+
+    # Muon's Newton-Schulz in float64 instead of bfloat16 (see the module docstring).
+    torch.optim._muon._zeropower_via_newtonschulz = _newton_schulz_float64
     # torch keeps scalar state (``step``, NAdam's ``mu_product``) in the default dtype: float64
     # makes the whole computation float64, which is what optlib does.
     torch.set_default_dtype(torch.float64)
-    data = {name: run_torch(name) for name in CASES}
+    names = sys.argv[1:] or list(CASES)
+    unknown = set(names) - set(CASES)
+    if unknown:
+        raise SystemExit(f"unknown cases: {sorted(unknown)}")
+    data = dict(np.load(OUT)) if sys.argv[1:] else {}
+    if sys.argv[1:] and str(data["torch_version"]) != torch.__version__:
+        raise SystemExit(f"{OUT} was recorded with torch {data['torch_version']}, this is {torch.__version__}")
+    data.update({name: run_torch(name) for name in names})
     data["torch_version"] = np.array(torch.__version__)
     np.savez_compressed(OUT, **data)
-    print(f"wrote {len(CASES)} cases, {OUT.stat().st_size / 1024:.0f} KB, torch {torch.__version__}: {OUT}")
+    print(f"recorded {len(names)} of {len(CASES)} cases, {OUT.stat().st_size / 1024:.0f} KB, "
+          f"torch {torch.__version__}: {OUT}")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
-"""optlib.data: the finite-sum problems' gradients, and the seeded mini-batch iterator."""
+"""optlib.problems and optlib.trajectory.run_stochastic: the finite-sum problems' gradients, and the seeded mini-batch iterator."""
 
 import numpy as np
 import pytest
 
-from optlib.data import LeastSquares, make_regression, minibatches, run_stochastic
+from optlib.problems import LeastSquares, make_regression, minibatches
+from optlib.trajectory import run_stochastic
 from optlib.gradcheck import numerical_gradient
 
 
@@ -306,3 +307,98 @@ def test_run_stochastic_refuses_bad_input(problem):
         run_stochastic(SGD, problem, np.zeros(3), -1, 2, rng, lr=0.1)
     with pytest.raises(TypeError, match="lr_schedule"):
         run_stochastic(SGD, problem, np.zeros(3), 5, 2, rng, lr=0.1, lr_schedule=0.1)
+
+
+# --- one interface, one runner ---------------------------------------------------------------------------
+
+def test_both_problems_are_finite_sums_and_one_runner_serves_both(problem):
+    from optlib import SGD
+    from optlib.problems import FiniteSum, bag_of_words
+
+    task = bag_of_words(n_docs=200, vocabulary=20, seed=1)
+    for p in (problem, task):
+        assert isinstance(p, FiniteSum)
+        run = run_stochastic(SGD, p, np.zeros(p.param_shape), steps=40, batch_size=10,
+                             rng=np.random.default_rng(0), lr=0.1)
+        # the loop written out with the interface's own methods
+        rng, w = np.random.default_rng(0), np.zeros(p.param_shape)
+        for t in range(40):
+            if t % (p.n_samples // 10) == 0:
+                order = rng.permuted(np.broadcast_to(np.arange(p.n_samples), (1, p.n_samples)), axis=1)[0]
+            k = t % (p.n_samples // 10)
+            w = w - 0.1 * p.batch_gradient(w, order[10 * k:10 * k + 10])
+        np.testing.assert_allclose(run.final, w, rtol=1e-12)
+        np.testing.assert_allclose(run.losses[-1], p.loss(w), rtol=1e-10)
+        assert run.losses[-1] < run.losses[0]
+
+
+def test_a_learning_rate_sweep_is_separate_runs_on_the_same_batches(problem):
+    from optlib import SGD
+
+    lrs = [0.01, 0.1, 0.5, 5.0]  # the last one diverges
+    sweep = run_stochastic(SGD, problem, np.ones(3), steps=60, batch_size=5, rng=np.random.default_rng(4),
+                           lr=lrs, record_every=7, momentum=0.5)
+    assert sweep.points.shape == (10, 4, 3) and sweep.losses.shape == (10, 4)
+    np.testing.assert_array_equal(sweep.steps, [0, 7, 14, 21, 28, 35, 42, 49, 56, 60])
+    np.testing.assert_array_equal(sweep.samples, 5 * sweep.steps)
+    assert [opt.lr for opt in sweep.optimizer] == lrs and sweep.optimizer[0].momentum == 0.5
+    np.testing.assert_array_equal(sweep.diverged, [False, False, False, True])
+    for i, lr in enumerate(lrs):
+        one = run_stochastic(SGD, problem, np.ones(3), steps=60, batch_size=5, rng=np.random.default_rng(4), lr=lr,
+                             momentum=0.5)
+        np.testing.assert_array_equal(sweep.points[:, i], one.points[sweep.steps], err_msg=f"lr={lr}")
+        np.testing.assert_array_equal(sweep.losses[:, i], one.losses[sweep.steps])
+        np.testing.assert_allclose(sweep.averages[:, i], one.averages[sweep.steps], rtol=1e-15)
+
+
+def test_record_every_reports_divergence_at_the_first_recorded_step_past_it(problem):
+    from optlib import SGD
+
+    every = run_stochastic(SGD, problem, np.zeros(3), steps=300, batch_size=1, rng=np.random.default_rng(0), lr=5.0)
+    sparse = run_stochastic(SGD, problem, np.zeros(3), steps=300, batch_size=1, rng=np.random.default_rng(0), lr=5.0,
+                            record_every=20)
+    assert every.diverged and sparse.diverged
+    assert sparse.diverged_at == sparse.steps[sparse.steps >= every.diverged_at][0]
+
+
+def test_stacked_runs_refuse_an_optimizer_that_is_not_elementwise(problem, monkeypatch):
+    from optlib import SGD, Muon
+
+    monkeypatch.setattr(Muon, "elementwise", False, raising=False)  # Muon's own flag (opt's branch) says the same
+
+    class CoupledSGD(SGD):
+        elementwise = False
+
+    rng = np.random.default_rng(0)
+    for optimizer in (CoupledSGD, Muon):
+        with pytest.raises(ValueError, match="not element-wise"):
+            run_stochastic(optimizer, problem, np.zeros((2, 3)), 5, 2, rng, lr=0.1)
+        with pytest.raises(ValueError, match="not element-wise"):
+            run_stochastic(optimizer, problem, np.zeros(3), 5, 2, rng, lr=[0.1, 0.2])
+    one = run_stochastic(CoupledSGD, problem, np.zeros(3), 5, 2, rng, lr=0.1)  # one run is fine
+    assert np.all(np.isfinite(one.points))
+
+
+def test_a_sweep_refuses_a_schedule_and_an_empty_list(problem):
+    from optlib import SGD
+
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        run_stochastic(SGD, problem, np.zeros(3), 5, 2, rng, lr=[0.1, 0.2], lr_schedule=lambda t: 0.1)
+    with pytest.raises(ValueError, match="lr"):
+        run_stochastic(SGD, problem, np.zeros(3), 5, 2, rng, lr=[])
+    with pytest.raises(TypeError, match="record_every"):
+        run_stochastic(SGD, problem, np.zeros(3), 5, 2, rng, lr=0.1, record_every=2.5)
+
+
+def test_subset_sampling_draws_a_fresh_set_of_distinct_samples_per_step(problem):
+    from optlib import SGD
+
+    run = run_stochastic(SGD, problem, np.ones(3), steps=30, batch_size=8, rng=np.random.default_rng(5),
+                         sampling="subset", lr=0.05)
+    rng, w = np.random.default_rng(5), np.ones(3)
+    for _ in range(30):
+        w = w - 0.05 * problem.batch_gradient(w, rng.choice(50, size=8, replace=False))
+    np.testing.assert_allclose(run.final, w, rtol=1e-12)
+    with pytest.raises(ValueError, match="batch_size"):
+        run_stochastic(SGD, problem, np.ones(3), 5, 51, np.random.default_rng(0), sampling="subset", lr=0.1)

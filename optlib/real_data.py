@@ -27,9 +27,10 @@ blank) gets :math:`s_j = 1` instead of a division by zero.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral, Real
 
 import numpy as np
+
+from .validation import generator, non_negative_int, open_unit_interval, positive_int
 
 __all__ = ["Dataset", "load_digits", "load_diabetes", "train_test_split", "standardize"]
 
@@ -71,12 +72,9 @@ class Dataset:
 def train_test_split(n_samples: int, test_fraction: float, rng: np.random.Generator
                      ) -> tuple[np.ndarray, np.ndarray]:
     """Indices ``(train, test)`` of a random split; the test part has ``round(test_fraction * n)`` samples."""
-    if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 2:
-        raise ValueError(f"Invalid n_samples: {n_samples!r} (n_samples must be an integer >= 2)")
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, Real) or not 0 < test_fraction < 1:
-        raise ValueError(f"Invalid test_fraction: {test_fraction!r} (test_fraction must lie in (0, 1))")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {rng!r}")
+    n_samples = positive_int("n_samples", n_samples, minimum=2)
+    test_fraction = open_unit_interval("test_fraction", test_fraction)
+    rng = generator(rng)
     n_test = min(max(round(test_fraction * n_samples), 1), n_samples - 1)
     order = rng.permutation(n_samples)
     return np.sort(order[n_test:]), np.sort(order[:n_test])
@@ -94,6 +92,7 @@ def standardize(train: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, ...
 
 
 def _split(name, task, X, y, test_fraction, seed, n_classes=None) -> Dataset:
+    seed = non_negative_int("seed", seed)
     train, test = train_test_split(len(X), test_fraction, np.random.default_rng(seed))
     X_train, X_test = standardize(X[train].astype(float), X[test].astype(float))
     y_train, y_test = y[train], y[test]

@@ -5,7 +5,7 @@ import socket
 import numpy as np
 import pytest
 
-from optlib.datasets import Dataset, load_diabetes, load_digits, standardize, train_test_split
+from optlib.real_data import Dataset, load_diabetes, load_digits, standardize, train_test_split
 
 
 @pytest.fixture

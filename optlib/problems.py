@@ -1,4 +1,4 @@
-r"""Synthetic data sets as finite-sum problems, and a seeded mini-batch iterator.
+r"""Finite-sum problems (synthetic data sets) and a seeded mini-batch iterator.
 
 Training a network minimises an *average over examples*,
 
@@ -14,9 +14,12 @@ curvature.
   minimiser; in two dimensions it is also a :class:`~optlib.surfaces.Surface` to draw.
 * :func:`minibatches`: the index arrays of one shuffled epoch (or several), seeded, the way
   ``torch.utils.data.DataLoader(shuffle=True)`` draws them.
-* :func:`run_stochastic`: the finite-sum counterpart of :func:`optlib.trajectory.run`: any optlib
-  optimizer, mini-batch gradients, a learning-rate schedule, many seeded copies at once, and the
-  running (Polyak-Ruppert) average of the iterates.
+* :class:`BagOfWords` (made by :func:`bag_of_words`): logistic regression on sparse word counts
+  with Zipf-distributed word frequencies, where per-coordinate step sizes pay off (chapter 7).
+
+Both problems share one interface, :class:`FiniteSum` (the number of samples, the shape of the
+parameters, the loss on an index set and the mini-batch gradient), so that one runner,
+:func:`optlib.trajectory.run_stochastic`, runs any optimizer on either.
 
 Every gradient method is vectorised: a parameter of shape ``(d,)`` or a batch of parameter copies
 ``(k, d)`` (say, one per seed) goes through one NumPy call, and each copy may use its own sample
@@ -32,51 +35,66 @@ indices (``idx`` of shape ``(k, B)``). Nothing here draws random numbers without
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from numbers import Integral, Real
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from .surfaces import Surface
+from .validation import boolean, finite_non_negative, generator, non_negative_int, positive_int, sample_indices
 
-__all__ = ["LeastSquares", "make_regression", "minibatches", "StochasticRun", "run_stochastic"]
-
-
-# --- argument checks: each names the argument it refuses ------------------------------------------
-
-def _positive_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}: {value!r}")
-    if value < minimum:
-        raise ValueError(f"Invalid {name}: {value} ({name} must be >= {minimum})")
-    return int(value)
+__all__ = ["FiniteSum", "LeastSquares", "make_regression", "minibatches", "BagOfWords", "bag_of_words"]
 
 
-def _non_negative(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"Invalid {name}: {value} ({name} must be a finite number >= 0)")
-    return float(value)
+@runtime_checkable
+class FiniteSum(Protocol):
+    r"""The interface of every finite-sum problem :math:`f(w) = \frac1n \sum_{i=1}^n f_i(w)` in optlib.
 
+    What :func:`optlib.trajectory.run_stochastic` needs, and all it uses:
 
-def _generator(rng) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-                        f"got {type(rng).__name__}: {rng!r}")
-    return rng
+    * ``n_samples``: :math:`n`;
+    * ``param_shape``: the shape of one parameter :math:`w` (``(d,)`` for the linear models here);
+    * ``loss(w, idx=None)``: :math:`\frac1{|I|}\sum_{i \in I} f_i(w)` over the sample indices ``idx``
+      (all samples by default), shape ``w.shape[:-len(param_shape)]``;
+    * ``batch_gradient(w, idx)``: :math:`\frac1{|I|}\sum_{i \in I} \nabla f_i(w)`, shaped like ``w``;
+    * ``gradient(w)``: the full gradient :math:`\nabla f(w)`, shaped like ``w``.
+
+    ``w`` may be a stack of copies ``(k, *param_shape)``; ``idx`` then has shape ``(B,)`` (the same
+    samples for every copy) or ``(k, B)`` (one set per copy). A problem that knows its minimum may add
+    ``min_value`` and ``excess_loss(w)`` (:math:`f(w) - f^\star`), which the runner then uses to record
+    losses without cancellation.
+    """
+
+    @property
+    def n_samples(self) -> int: ...
+
+    @property
+    def param_shape(self) -> tuple[int, ...]: ...
+
+    def loss(self, w, idx=None) -> np.ndarray: ...
+
+    def batch_gradient(self, w, idx) -> np.ndarray: ...
+
+    def gradient(self, w) -> np.ndarray: ...
 
 
 def _indices(idx, n: int) -> np.ndarray:
-    idx = np.asarray(idx)
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"idx must hold integer sample indices, got dtype {idx.dtype}")
-    if idx.ndim == 0 or idx.shape[-1] == 0:
-        raise ValueError(f"idx must hold at least one sample index along its last axis, got shape {idx.shape}")
-    if idx.min() < 0 or idx.max() >= n:
-        raise ValueError(f"idx must lie in [0, {n}), got values from {idx.min()} to {idx.max()}")
-    return idx
+    return sample_indices("idx", idx, n)
+
+
+def _rows_times(Xb: np.ndarray, w: np.ndarray) -> np.ndarray:
+    # x_b . w for the rows Xb (..., B, d) and one w (d,) or one w per copy (..., d): shape (..., B)
+    return Xb @ w if w.ndim == 1 else np.matmul(Xb, w[..., None])[..., 0]
+
+
+def _mean_of_rows(r: np.ndarray, Xb: np.ndarray, w_shape: tuple) -> np.ndarray:
+    # (1/B) sum_b r_b x_b, as a (1, B) @ (B, d) product per copy, shaped like w
+    g = np.matmul(r[..., None, :], Xb)[..., 0, :]
+    g /= r.shape[-1]
+    if g.shape != w_shape:  # one set of indices for several copies of w, or the other way round
+        g = np.broadcast_to(g, np.broadcast_shapes(g.shape, w_shape)).copy()
+    return g
 
 
 # --- linear least squares ---------------------------------------------------------------------------
@@ -205,7 +223,7 @@ class LeastSquares:
         drawn with replacement has variance ``sigma2 / B``; drawn without replacement (one batch of a
         shuffled epoch), ``sigma2 / B * (n - B) / (n - 1)`` (the finite-population correction).
         """
-        B = _positive_int("batch_size", batch_size)
+        B = positive_int("batch_size", batch_size)
         n = self.n_samples
         if not replace and B > n:
             raise ValueError(f"Invalid batch_size: {B} (without replacement, batch_size must be <= n = {n})")
@@ -247,10 +265,10 @@ def make_regression(n: int, d: int, noise: float, rng: np.random.Generator, scal
 
     Features are standard normal times ``scales``; ``w_true`` is standard normal.
     """
-    n = _positive_int("n", n)
-    d = _positive_int("d", d)
-    noise = _non_negative("noise", noise)
-    rng = _generator(rng)
+    n = positive_int("n", n)
+    d = positive_int("d", d)
+    noise = finite_non_negative("noise", noise)
+    rng = generator(rng)
     if scales is None:
         scales = np.ones(d)
     scales = np.asarray(scales, dtype=float)
@@ -286,13 +304,12 @@ def minibatches(n_samples: int, batch_size: int, rng: np.random.Generator, drop_
     >>> [b.tolist() for b in minibatches(5, 2, np.random.default_rng(0))]
     [[2, 4], [3, 0], [1]]
     """
-    n_samples = _positive_int("n_samples", n_samples)
-    batch_size = _positive_int("batch_size", batch_size)
-    if not isinstance(drop_last, (bool, np.bool_)):
-        raise TypeError(f"drop_last must be True or False, got {type(drop_last).__name__}: {drop_last!r}")
+    n_samples = positive_int("n_samples", n_samples)
+    batch_size = positive_int("batch_size", batch_size)
+    drop_last = boolean("drop_last", drop_last)
     if epochs is not None:
-        epochs = _positive_int("epochs", epochs, minimum=0)
-    rng = _generator(rng)
+        epochs = non_negative_int("epochs", epochs)
+    rng = generator(rng)
     if drop_last and batch_size > n_samples:
         raise ValueError(f"Invalid batch_size: {batch_size} (with drop_last=True, batch_size must be <= "
                          f"n_samples = {n_samples}, or no batch would ever be yielded)")
@@ -310,141 +327,126 @@ def _minibatches(n, batch_size, rng, drop_last, epochs):
         epoch += 1
 
 
-# --- running an optimizer on mini-batches -----------------------------------------------------------
+# --- a sparse bag-of-words task ------------------------------------------------------------------
+#
+# A synthetic bag-of-words task with sparse features, where per-coordinate step sizes pay off.
+#
+# Documents are short bags of words drawn from a vocabulary whose word frequencies follow Zipf's law
+# (the :math:`k`-th most frequent word appears with probability :math:`\propto k^{-s}`), as in real text:
+# a few words are in almost every document, most words are rare. Each document :math:`i` is a count
+# vector :math:`x_i \in \mathbb{N}^d` (how often each word occurs) and carries a label
+# :math:`y_i \in \{0, 1\}` drawn from a logistic model with true weights :math:`w^\star` of the same
+# size for frequent and rare words, so that rare words matter for the loss.
+#
+# The loss is the mean logistic loss (binary cross-entropy) of a linear model :math:`z = x^\top w`:
+#
+# .. math::
+#
+#    \ell(w) = \frac1n \sum_{i=1}^n \big[\log(1 + e^{z_i}) - y_i z_i\big], \qquad
+#    \nabla \ell(w) = \frac1n \sum_{i=1}^n \big(\sigma(z_i) - y_i\big)\, x_i .
+#
+# A word's coordinate of the gradient is non-zero only on documents that contain it, so rare words
+# get rare, small gradients: one step size for all coordinates is too small for them or too large
+# for the frequent ones. Every function accepts a batch of weight vectors ``w`` of shape ``(..., d)``
+# (one row per optimizer setting), so sweeps run vectorised::
+#
+#     task = bag_of_words(seed=0)
+#     w = np.zeros(task.dim)
+#     g = task.batch_gradient(w, np.arange(32))   # a mini-batch gradient
+#     task.loss(w)                                # log 2 at w = 0
 
-@dataclass(frozen=True)
-class StochasticRun:
-    r"""What :func:`run_stochastic` records, step ``t = 0 ... steps`` along the first axis.
 
-    ``points`` ``(steps + 1, *batch, d)``: the iterates; ``losses``: the *full* loss at each iterate;
-    ``averages`` and ``average_losses``: the running mean of the iterates
-    :math:`\bar w_t = \frac1t \sum_{s=1}^t w_s` (with :math:`\bar w_0 = w_0`) and its loss;
-    ``samples``: how many per-sample gradients were computed before step ``t`` (``t * batch_size``);
-    ``diverged_at``: ``None`` / ``-1`` entries for runs that stayed finite, else the first step whose
-    loss passed the threshold (later entries are NaN).
+def _log1p_exp(z: np.ndarray) -> np.ndarray:
+    """``log(1 + exp(z))`` without overflow."""
+    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-z))`` without overflow."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+@dataclass(frozen=True, eq=False)
+class BagOfWords:
+    """Documents ``X`` (``(n, d)`` word counts), labels ``y`` (``(n,)``, 0 or 1) and the task's truth.
+
+    ``frequency[j]`` is the fraction of documents that contain word ``j`` (words are sorted from the
+    most to the least frequent); ``w_true`` are the weights the labels were drawn from. A
+    :class:`FiniteSum`, like :class:`LeastSquares`: ``w`` may be one vector ``(d,)`` or copies
+    ``(..., d)``, and ``idx`` ``(B,)`` or one set per copy ``(..., B)``.
     """
 
-    points: np.ndarray
-    losses: np.ndarray
-    averages: np.ndarray
-    average_losses: np.ndarray
-    samples: np.ndarray
-    diverged_at: int | None | np.ndarray
+    X: np.ndarray
+    y: np.ndarray
+    w_true: np.ndarray
+    frequency: np.ndarray
 
     @property
-    def diverged(self):
-        if isinstance(self.diverged_at, np.ndarray):
-            return self.diverged_at >= 0
-        return self.diverged_at is not None
+    def n_samples(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def dim(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def param_shape(self) -> tuple[int]:
+        return (self.dim,)
+
+    def _logits(self, w, idx):
+        # z_i = x_i . w on the documents idx (all by default), and their labels
+        w = np.asarray(w, dtype=float)
+        if w.shape[-1:] != (self.dim,):
+            raise ValueError(f"w must have a last axis of length {self.dim}, got shape {w.shape}")
+        if idx is None:
+            return w, w @ self.X.T, self.X, self.y
+        idx = _indices(idx, self.n_samples)
+        Xb = self.X[idx]  # (..., B, d)
+        return w, _rows_times(Xb, w), Xb, self.y[idx]
+
+    def loss(self, w, idx=None) -> np.ndarray:
+        """Mean logistic loss over the documents ``idx`` (all by default): shape ``w.shape[:-1]``."""
+        _, z, _, y = self._logits(w, idx)
+        return np.mean(_log1p_exp(z) - y * z, axis=-1)
+
+    def gradient(self, w) -> np.ndarray:
+        r"""The full gradient :math:`\frac1n \sum_i (\sigma(z_i) - y_i)\, x_i`, shaped like ``w``."""
+        w, z, X, y = self._logits(w, None)
+        return (_sigmoid(z) - y) @ X / X.shape[0]
+
+    def batch_gradient(self, w, idx) -> np.ndarray:
+        r"""The mini-batch gradient :math:`\frac1B \sum_{i \in \text{idx}} (\sigma(z_i) - y_i)\, x_i`, shaped
+        like ``w`` (with ``idx`` of shape ``(..., B)``, each copy of ``w`` averages over its own samples)."""
+        w, z, Xb, y = self._logits(w, idx)
+        return _mean_of_rows(_sigmoid(z) - y, Xb, w.shape)
 
 
-def _full_losses(problem, points: np.ndarray) -> np.ndarray:
-    # The full loss at every recorded step: f* + (f - f*) in O(d^2) per point where the problem knows
-    # its minimum (least squares), else in chunks of steps so that (points x samples) stays small.
-    if hasattr(problem, "excess_loss"):
-        return problem.min_value + problem.excess_loss(points)
-    per_step = max(1, points[0].size * problem.n_samples)
-    chunk = max(1, 4_000_000 // per_step)
-    return np.concatenate([problem.loss(points[start:start + chunk]) for start in range(0, len(points), chunk)])
-
-
-def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
-                   rng: np.random.Generator | None = None, *, sampling: str = "shuffle",
-                   lr_schedule: Callable[[int], float] | None = None, divergence_threshold: float = 1e12,
-                   **hyperparameters) -> StochasticRun:
-    """Run ``optimizer`` on mini-batch gradients of ``problem`` for ``steps`` steps.
+def bag_of_words(n_docs: int = 3000, vocabulary: int = 300, words_per_doc: int = 10,
+                 zipf_exponent: float = 1.1, weight_scale: float = 1.0, seed: int = 0) -> BagOfWords:
+    """A seeded bag-of-words classification task (see the module docstring).
 
     Args:
-        optimizer: an optimizer class such as :class:`optlib.SGD` (or a callable ``f(params, **hyper)``).
-        problem: a finite-sum problem with ``n_samples``, ``batch_gradient(w, idx)`` and ``loss(w)``.
-        start: the first iterate, shaped ``problem.param_shape``, or a batch of independent copies
-            ``(k, *param_shape)`` (each with its own samples).
-        steps: number of updates.
-        batch_size: samples per gradient; ``batch_size = n_samples`` with ``sampling="shuffle"`` is
-            full-batch gradient descent.
-        rng: the ``numpy.random.Generator`` that draws the samples (required unless the run is full-batch).
-        sampling: ``"shuffle"`` (every copy goes through its own shuffled epochs, without replacement;
-            an incomplete last batch is dropped, as with ``drop_last=True``) or ``"replace"`` (every sample
-            of every batch drawn uniformly and independently, the textbook model of SGD).
-        lr_schedule: ``t -> lr``, called with the number of updates already taken (``t = 0, 1, ...``, the
-            convention of :mod:`optlib.schedules`) and assigned to ``opt.lr`` before the update.
-        divergence_threshold: a full loss above this (or non-finite) counts as divergence.
-        **hyperparameters: passed to the optimizer, e.g. ``lr=0.1, momentum=0.9``.
+        n_docs: number of documents ``n``.
+        vocabulary: number of distinct words ``d``.
+        words_per_doc: words drawn (with replacement) per document.
+        zipf_exponent: ``s`` in the word probabilities ``p_k`` proportional to ``k**-s``.
+        weight_scale: standard deviation of the true weights, which are Gaussian for every word.
+        seed: seeds ``np.random.default_rng``; the same seed gives the same task.
     """
-    steps = _positive_int("steps", steps, minimum=0)
-    n = problem.n_samples
-    B = _positive_int("batch_size", batch_size)
-    if sampling not in ("shuffle", "replace"):
-        raise ValueError(f"Invalid sampling: {sampling!r} (sampling must be 'shuffle' or 'replace')")
-    if sampling == "shuffle" and B > n:
-        raise ValueError(f"Invalid batch_size: {B} (with sampling='shuffle', batch_size must be <= n_samples = {n})")
-    full_batch = sampling == "shuffle" and B == n
-    if rng is None and not full_batch:
-        raise TypeError("rng must be a numpy.random.Generator (np.random.default_rng(seed)), got None")
-    if rng is not None:
-        _generator(rng)
-    if lr_schedule is not None and not callable(lr_schedule):
-        raise TypeError(f"lr_schedule must be a function of the step t, got {type(lr_schedule).__name__}")
-
-    w = np.array(start, dtype=float)
-    shape = tuple(problem.param_shape)
-    if w.shape not in (shape, w.shape[:1] + shape):
-        raise ValueError(f"start must have shape {shape} or (k, *{shape}), got shape {w.shape}")
-    batched = w.shape != shape
-    copies = w.shape[0] if batched else 1
-    gradient = getattr(problem, "_batch_gradient", problem.batch_gradient)
-    opt = optimizer([w], **hyperparameters)
-    points = np.full((steps + 1, *w.shape), np.nan)
-    averages = np.full((steps + 1, *w.shape), np.nan)
-    points[0] = averages[0] = w
-    running = w.copy()
-    batches_per_epoch = n // B
-    everything = np.arange(n)
-    order = None
-    last = steps
-    with np.errstate(all="ignore"):
-        for t in range(1, steps + 1):
-            if full_batch:
-                idx = everything
-            elif sampling == "replace":
-                idx = rng.integers(n, size=(copies, B))
-            else:
-                k = (t - 1) % batches_per_epoch
-                if k == 0:  # a new epoch: one fresh permutation per copy
-                    order = rng.permuted(np.broadcast_to(everything, (copies, n)), axis=1)
-                idx = order[:, k * B:(k + 1) * B]
-            if not batched and idx.ndim == 2:
-                idx = idx[0]
-            if lr_schedule is not None:
-                opt.lr = lr_schedule(t - 1)
-            opt.step([gradient(w, idx)])
-            points[t] = w
-            # running mean of w_1 ... w_t
-            if t == 1:
-                running[...] = w
-            else:
-                running += (w - running) / t
-            averages[t] = running
-            if t % 25 == 0:  # every copy past the threshold: the rest of the run would be NaN
-                now = problem.loss(w)
-                if np.all(~np.isfinite(now) | (now > divergence_threshold)):
-                    last = t
-                    break
-
-        losses = _full_losses(problem, points[:last + 1])
-        average_losses = _full_losses(problem, averages[:last + 1])
-    batch_shape = w.shape[:1] if batched else ()
-    pad = np.full((steps - last, *batch_shape), np.nan)
-    losses = np.concatenate([losses, pad])
-    average_losses = np.concatenate([average_losses, pad])
-    bad = ~np.isfinite(losses) | (losses > divergence_threshold)
-    dead = np.logical_or.accumulate(bad, axis=0)
-    diverged_at = np.where(dead.any(axis=0), dead.argmax(axis=0), -1)
-    points[dead] = np.nan
-    losses[dead] = np.nan
-    averages[dead] = np.nan  # the average of a diverged run is not an answer either
-    average_losses[dead] = np.nan
-    samples = np.arange(steps + 1) * B
-    if batch_shape == ():
-        diverged_at = None if diverged_at < 0 else int(diverged_at)
-    return StochasticRun(points, losses, averages, average_losses, samples, diverged_at)
+    n_docs = positive_int("n_docs", n_docs)
+    vocabulary = positive_int("vocabulary", vocabulary)
+    words_per_doc = positive_int("words_per_doc", words_per_doc)
+    zipf_exponent = finite_non_negative("zipf_exponent", zipf_exponent)
+    weight_scale = finite_non_negative("weight_scale", weight_scale)
+    seed = non_negative_int("seed", seed)
+    rng = np.random.default_rng(seed)
+    p = np.arange(1, vocabulary + 1, dtype=float) ** -float(zipf_exponent)
+    p /= p.sum()
+    words = rng.choice(vocabulary, size=(n_docs, words_per_doc), p=p)
+    X = np.zeros((n_docs, vocabulary))
+    np.add.at(X, (np.repeat(np.arange(n_docs), words_per_doc), words.ravel()), 1.0)
+    w_true = weight_scale * rng.standard_normal(vocabulary)
+    y = (rng.random(n_docs) < _sigmoid(X @ w_true)).astype(float)
+    frequency = np.mean(X > 0, axis=0)
+    return BagOfWords(X=X, y=y, w_true=w_true, frequency=frequency)
