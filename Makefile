@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # live ipywidgets, which would be dead on a static page and can stall execution (nbclient #312).
 export OPTLIB_EXPLORERS = static
 
-.PHONY: book test check lab clean venv assignments autograde grades feedback
+.PHONY: book pdf test check lab clean venv assignments autograde grades feedback
 
 venv: $(STAMP)
 
@@ -24,6 +24,11 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The book is at: $(CURDIR)/_build/html/index.html"
+
+# The whole book as one PDF, _build/pdf/book.pdf (also copied into the website): the single-page
+# build printed by the system's Chromium (see tools/book_pdf.py).
+pdf: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/book_pdf.py
 
 # Everything CI runs: optlib's tests, every chapter executed by nbval, the site build, browser and grading tests.
 test: $(STAMP)

@@ -16,6 +16,15 @@ current optlib.
   demand, and under Sphinx 7 it declares ``THEBE_JS_URL`` twice (an error in every page's console).
   The book has no live-code button (Binder and Colab are its launch buttons), so its scripts and
   stylesheet are left out of the pages; any other script registered twice is written once.
+* The bibliography: docutils writes it as ``<div role="list">`` of ``<div role="doc-biblioentry">``;
+  ARIA 1.3 deprecates ``doc-biblioentry``, so axe-core sees a list without items (a critical
+  "aria-required-children" violation): each entry becomes ``role="listitem"``.
+* The single-page build (``make pdf`` prints it): Sphinx looks up node handlers by builder name, and
+  falls back to the format ("html") only when no extension registered handlers for "singlehtml".
+  sphinx-exercise does, so every other extension's HTML handlers (e.g. sphinx-jupyterbook-latex's
+  ``HiddenCellNode`` for ``{tableofcontents}``) would be missing there; they are copied over.
+* The PDF: ``make pdf`` prints the whole book to ``_build/pdf/book.pdf`` (``tools/book_pdf.py``); the
+  website build copies it to its root as ``book.pdf``, which the front page links.
 """
 
 from __future__ import annotations
@@ -68,6 +77,27 @@ def _page_assets(app, pagename, templatename, context, doctree):
     context["script_files"] = scripts
     context["css_files"] = [css for css in context.get("css_files", [])
                             if not _asset_name(css).split("?")[0].endswith("sphinx-thebe.css")]
+    if 'role="doc-biblioentry"' in context.get("body", ""):
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+
+
+def _html_handlers_for_singlehtml(app):
+    if app.builder.name != "singlehtml":
+        return
+    handlers = app.registry.translation_handlers
+    single = handlers.setdefault("singlehtml", {})
+    for node, visit_depart in handlers.get("html", {}).items():
+        single.setdefault(node, visit_depart)
+
+
+def _copy_the_pdf(app, exception):
+    if exception is not None or app.builder.name != "html":
+        return
+    pdf = Path(app.outdir).parent / "pdf" / "book.pdf"
+    if pdf.exists():
+        shutil.copy2(pdf, Path(app.outdir) / pdf.name)
+    else:
+        logger.info("offline_site: no %s yet; `make pdf` writes it (the front page links book.pdf)", pdf)
 
 
 def setup(app):
@@ -79,4 +109,6 @@ def setup(app):
     os.environ["OPTLIB_EXPLORERS"] = "static"
     app.connect("config-inited", _cache_per_optlib_version)
     app.connect("html-page-context", _page_assets, priority=900)
+    app.connect("builder-inited", _html_handlers_for_singlehtml)
+    app.connect("build-finished", _copy_the_pdf)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,6 +1,9 @@
 """Fixtures shared by the test modules, and the two tiers of the test suite.
 
-``built_site``: the book's website, built once per test run (the first test that asks for it builds it).
+``built_site``: the book's website, built once per test run (the first test that asks for it builds it),
+after ``book_pdf``, the book as one PDF (``make pdf``), which the website offers for download.
+``browser_context`` and ``site_url``: the system's Chromium, and the built site served on localhost, for
+every browser test (defined in tests/browser.py).
 
 Tiers: ``make check`` runs ``pytest -m "not book" tests``, optlib's unit and reference tests, in well under
 a minute; ``make test`` runs everything. A test is in the ``book`` tier (marked here at collection) when
@@ -23,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import browser_context, site_url  # noqa: F401  (fixtures for every browser test)
+
 # A test module that imports one of these is in the book tier (nbformat: it reads or runs notebooks).
 BOOK_MODULES = ("nbgrader", "playwright", "optlib.explorers", "nbformat")
 
@@ -36,7 +41,7 @@ def _imports_book_machinery(module) -> bool:
 
 
 def _uses_the_site(item) -> bool:
-    return "site_build" in getattr(item, "fixturenames", ())
+    return not {"site_build", "book_pdf"}.isdisjoint(getattr(item, "fixturenames", ()))
 
 
 def pytest_collection_modifyitems(config, items):
@@ -63,9 +68,37 @@ class SiteBuild:
     executed: list[str]  # the build's log lines of the notebooks it executed (not found in its cache)
 
 
+@dataclass
+class PdfBuild:
+    pdf: Path  # _build/pdf/book.pdf
+    returncode: int
+    seconds: float
+    log: Path  # the output of `make pdf`
+
+
 @pytest.fixture(scope="session")
-def site_build() -> SiteBuild:
-    """Run ``jupyter-book build`` as ``make book`` does, with a fresh Sphinx environment (``--all``), so
+def book_pdf() -> PdfBuild:
+    """Run ``make pdf``'s script (the single-page build, printed by Chromium) once per test run.
+
+    Never fails by itself: ``tests/test_pdf.py`` checks its status, log and PDF.
+    """
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "OPTLIB_EXPLORERS": "static", "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    log = ROOT / "_build" / "pdf-build.log"
+    log.parent.mkdir(exist_ok=True)
+    pdf = ROOT / "_build" / "pdf" / "book.pdf"
+    pdf.unlink(missing_ok=True)
+    start = time.perf_counter()
+    with log.open("w") as out:
+        result = subprocess.run([sys.executable, str(ROOT / "tools" / "book_pdf.py")], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, timeout=BUILD_TIMEOUT)
+    return PdfBuild(pdf=pdf, returncode=result.returncode, seconds=time.perf_counter() - start, log=log)
+
+
+@pytest.fixture(scope="session")
+def site_build(book_pdf) -> SiteBuild:
+    """Run ``jupyter-book build`` as ``make book`` does (after ``make pdf``, as CI does, so that the
+    site includes the PDF), with a fresh Sphinx environment (``--all``), so
     every page is written again and every page's warnings are seen; executed notebooks come from the
     execution cache, which ``_ext/offline_site.py`` clears whenever optlib changes.
 

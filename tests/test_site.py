@@ -15,11 +15,8 @@ The checks of the built HTML files themselves (size, widgets, external URLs) nee
 from __future__ import annotations
 
 import functools
-import http.server
 import json
-import os
 import re
-import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -28,11 +25,14 @@ from urllib.parse import unquote, urldefrag, urlsplit
 import pytest
 import yaml
 
+from tests import browser
+
+# The browser and the served site: fixtures of tests/conftest.py (defined in tests/browser.py), also
+# reachable from here for modules that import them from this one.
+browser_context, site_url = browser.browser_context, browser.site_url
+
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = Path(os.environ.get("OPTLIB_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 MAX_PAGE_BYTES = 3_000_000
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 
@@ -156,47 +156,6 @@ def site_report(request, site_build):
     terminal = request.config.pluginmanager.get_plugin("terminalreporter")
     if terminal is not None:
         terminal.write_line(f"\nwebsite: {json.dumps(report)}")
-
-
-@pytest.fixture(scope="session")
-def browser_context(tmp_path_factory):
-    """A Chromium context with a new empty profile; skips (or fails in CI) when there is no browser."""
-    required = os.environ.get("OPTLIB_REQUIRE_BROWSER") == "1"
-    missing = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing = "Playwright's Python package is not installed (pip install -r requirements.txt)"
-    if missing is None and not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
-        missing = f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium; or set OPTLIB_CHROMIUM)"
-    if missing:
-        message = f"browser tests of the website need a browser: {missing}"
-        if required:
-            pytest.fail(message + " [OPTLIB_REQUIRE_BROWSER=1]")
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM), headless=True,
-            args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900}, service_workers="block")
-        yield context
-        context.close()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="session")
-def site_url(built_site):
-    """The built site, served on localhost by a thread of this process."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(QuietHandler, directory=str(built_site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture(scope="session")
