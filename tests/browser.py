@@ -53,10 +53,9 @@ PAGES = toc_pages()
 _SHARED: dict = {}  # the one Playwright instance and browser context of this test process
 
 
-@pytest.fixture(scope="session")
-def browser_context(tmp_path_factory):
-    """A Chromium context with a new empty profile; skips (or fails in CI) when there is no browser."""
-    required = os.environ.get("OPTLIB_REQUIRE_BROWSER") == "1"
+def playwright_or_skip(what: str):
+    """Playwright's ``sync_playwright``, or a skip (a failure under ``OPTLIB_REQUIRE_BROWSER=1``, as in CI)
+    when Playwright or Debian's Chromium is missing; ``what`` names the tests in the message."""
     missing = None
     try:
         from playwright.sync_api import sync_playwright
@@ -65,10 +64,17 @@ def browser_context(tmp_path_factory):
     if missing is None and not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
         missing = f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium; or set OPTLIB_CHROMIUM)"
     if missing:
-        message = f"browser tests of the website need a browser: {missing}"
-        if required:
+        message = f"browser tests of {what} need a browser: {missing}"
+        if os.environ.get("OPTLIB_REQUIRE_BROWSER") == "1":
             pytest.fail(message + " [OPTLIB_REQUIRE_BROWSER=1]")
         pytest.skip(message)
+    return sync_playwright
+
+
+@pytest.fixture(scope="session")
+def browser_context(tmp_path_factory):
+    """A Chromium context with a new empty profile; skips (or fails in CI) when there is no browser."""
+    sync_playwright = playwright_or_skip("the website")
     owner = not _SHARED
     if owner:
         playwright = sync_playwright().start()

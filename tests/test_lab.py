@@ -30,7 +30,6 @@ import os
 import re
 import resource
 import secrets
-import shlex
 import signal
 import socket
 import subprocess
@@ -42,38 +41,21 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-import yaml
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, playwright_or_skip, toc_pages  # the same browser as the site tests
 
 pytestmark = pytest.mark.book  # JupyterLab, kernels and a browser: `make test`, not `make check`
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SCREENSHOTS = ROOT / "_build" / "screenshots" / "lab"
-CHROMIUM = Path(os.environ.get("OPTLIB_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 START_TIMEOUT = 120  # seconds for the server to answer
 RUN_TIMEOUT = 240  # seconds for one chapter's cells to run
 
 
 def toc_chapters() -> list[str]:
     """The notebooks of ``_toc.yml`` in reading order, as paths relative to the root."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(node["file"])
-            for key in ("parts", "chapters", "sections"):
-                walk(node.get(key, []))
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    return [f"{Path(name).with_suffix('')}.ipynb" for name in files
-            if (ROOT / f"{Path(name).with_suffix('')}.ipynb").exists()]
+    return [f"{page}.ipynb" for page in toc_pages() if (ROOT / f"{page}.ipynb").exists()]
 
 
 CHAPTERS = toc_chapters()
@@ -132,23 +114,6 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def browser_or_skip():
-    """Playwright's sync API, or a skip (a failure under OPTLIB_REQUIRE_BROWSER=1) when there is no browser."""
-    missing = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing = "Playwright's Python package is not installed (pip install -r requirements.txt)"
-    if missing is None and not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
-        missing = f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium; or set OPTLIB_CHROMIUM)"
-    if missing:
-        message = f"browser tests of JupyterLab need a browser: {missing}"
-        if os.environ.get("OPTLIB_REQUIRE_BROWSER") == "1":
-            pytest.fail(message + " [OPTLIB_REQUIRE_BROWSER=1]")
-        pytest.skip(message)
-    return sync_playwright
-
-
 class Lab:
     """A running JupyterLab: its URL (with the token), log file and process."""
 
@@ -162,7 +127,7 @@ class Lab:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory, lab_report):
     """JupyterLab started as ``make lab`` starts it, on a free loopback port with a token."""
-    browser_or_skip()
+    playwright_or_skip("JupyterLab")
     home = tmp_path_factory.mktemp("jupyterlab")
     settings = home / "settings"
     # Every cell in the page (no virtual scrolling), so the whole notebook's rendered text can be read.
@@ -237,7 +202,7 @@ def lab_report(request):
 
 @pytest.fixture(scope="module")
 def browser(lab, tmp_path_factory):
-    sync_playwright = browser_or_skip()
+    sync_playwright = playwright_or_skip("JupyterLab")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
@@ -514,7 +479,7 @@ def wait_until_run(page, timeout: float) -> list[str]:
 
 try:
     from playwright.sync_api import Error as PlaywrightError
-except ImportError:  # the browser tests then skip or fail in browser_or_skip()
+except ImportError:  # the browser tests then skip or fail in playwright_or_skip("JupyterLab")
     PlaywrightError = Exception
 
 

@@ -37,26 +37,7 @@ MAX_PAGE_BYTES = 3_000_000
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 
 
-def toc_pages() -> list[str]:
-    """Every page of the table of contents, in reading order (the root first), without suffix."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    pages = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                pages.append(node["file"])
-            for key in ("parts", "chapters", "sections"):
-                walk(node.get(key, []))
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    return [str(Path(page).with_suffix("")) if page.endswith((".md", ".ipynb")) else page for page in pages]
-
-
-PAGES = toc_pages()
+PAGES = browser.PAGES  # every page of the table of contents, in reading order
 
 
 # --- the built files (no browser needed) --------------------------------------------------------
