@@ -101,8 +101,9 @@ def make_lab_command() -> list[str]:
     """The recipe of ``make lab`` as the shell would run it (``make -n``), with the venv running pytest
     (which counts as installed)."""
     venv = os.path.relpath(sys.prefix, ROOT)
-    result = subprocess.run(["make", "--no-print-directory", "-n", "-o", f"{venv}/.installed", "lab", f"VENV={venv}"], cwd=ROOT,
-                            capture_output=True, text=True, check=True)
+    # --no-print-directory: under `make test` (a make inside make) make -n also prints "Entering directory".
+    result = subprocess.run(["make", "--no-print-directory", "-n", "-o", f"{venv}/.installed", "lab", f"VENV={venv}"],
+                            cwd=ROOT, capture_output=True, text=True, check=True)
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert len(lines) == 1, f"`make -n lab` should print one command, not:\n{result.stdout}"
     return ["bash", "-c", lines[0] + ' "$@"', "make-lab"]
