@@ -23,7 +23,10 @@ READ_EXPLORERS = r"""
 
 READ_DRAWN = r"""
 (uid) => {
-  const find = (name) => { for (const d of Bokeh.documents) { const m = d.get_model_by_name(name); if (m) return m; } return null; };
+  const find = (name) => {
+    for (const d of Bokeh.documents) { const m = d.get_model_by_name(name); if (m) return m; }
+    return null;
+  };
   const root = document.getElementById(uid);
   const spec = JSON.parse(root.querySelector('script.optlib-explorer-data').textContent);
   const out = {title: root.querySelector('.optlib-explorer-title').textContent, series: {}};

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from optlib import SGD
-from optlib.explorers import CHAPTER_EXPLORERS, Choice, Explorer, Line, Panel, Series, Slider
-from optlib.explorers.site import _encode, _stored, format_value, site_data, site_grid
+from optlib.explorers import CHAPTER_EXPLORERS, Choice, Explorer, Series, Slider
+from optlib.explorers.site import _encode, _stored, format_value, site_grid
 from optlib.models import MLP, lr_sweep
 from optlib.surfaces import get_surface
 from optlib.trajectory import run

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from optlib import SGD, Adam, AdamW, RMSprop
-from optlib.real_data import Dataset
 from optlib.gradcheck import gradient_error
 from optlib.models import MLP, Linear, Sweep, lr_sweep, train
+from optlib.real_data import Dataset
 
 MODELS = {
     "softmax regression": lambda: Linear(5, 3),

@@ -1,11 +1,12 @@
-"""optlib.problems and optlib.trajectory.run_stochastic: the finite-sum problems' gradients, and the seeded mini-batch iterator."""
+"""optlib.problems and optlib.trajectory.run_stochastic: the finite-sum problems' gradients, the seeded
+mini-batch iterator, and the stochastic runner."""
 
 import numpy as np
 import pytest
 
+from optlib.gradcheck import numerical_gradient
 from optlib.problems import LeastSquares, make_regression, minibatches
 from optlib.trajectory import run_stochastic
-from optlib.gradcheck import numerical_gradient
 
 
 @pytest.fixture
