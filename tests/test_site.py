@@ -239,11 +239,13 @@ def test_page_in_the_browser(name, browser_context, site_url, screenshots, site_
     page = browser_context.new_page()
 
     def route(route):
-        if route.request.url.startswith(site_url) or route.request.url.startswith("data:"):
+        if route.request.url.startswith((site_url, "data:", "blob:")):
             route.continue_()
         else:
             external.append(route.request.url)
             route.abort()
+
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     page.route("**/*", route)
     page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
@@ -257,7 +259,13 @@ def test_page_in_the_browser(name, browser_context, site_url, screenshots, site_
         assert response is not None and response.ok, f"{page_url}: status {response and response.status}"
         page.evaluate("async () => { if (window.MathJax && MathJax.startup && MathJax.startup.promise) "
                       "{ await MathJax.startup.promise; } }")
-        page.wait_for_load_state("networkidle")
+        # Explorers decode their data and draw once after the load: wait until every one says it is ready.
+        page.wait_for_function("() => [...document.querySelectorAll('.optlib-explorer')]"
+                               ".every(e => e.classList.contains('optlib-explorer-ready'))", timeout=60_000)
+        try:  # a page that keeps a connection open is not a failure; its requests are still routed and recorded
+            page.wait_for_load_state("networkidle", timeout=10_000)
+        except PlaywrightTimeout:
+            pass
 
         problems = []
         math = page.evaluate(MATH_STATE)
