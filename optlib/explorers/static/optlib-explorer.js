@@ -130,7 +130,30 @@
     whenReady(() => findModel(`${uid}:${spec.lines[0].key}`) !== null, () => {
       render(settingIndex());
       root.classList.add("optlib-explorer-ready");
+      labelPlots(root);
+      whenReady(() => labelPlots(root) > 0, () => {}, 0);  // Bokeh may add its views a frame later
     }, 0);
+  }
+
+  // Bokeh makes each plot's event layer focusable (tabindex 0) for its keyboard tools, without a name:
+  // give it the role of an image and a name, so Tab lands on something a screen reader can announce.
+  function labelPlots(root) {
+    const title = (root.querySelector(".optlib-explorer-title") || {}).textContent || "";
+    let labelled = 0;
+    const walk = (node) => {
+      for (const element of node.querySelectorAll("*")) {
+        if (element.matches(".bk-events[tabindex]")) {
+          if (!element.hasAttribute("aria-label")) {
+            element.setAttribute("role", "img");
+            element.setAttribute("aria-label", `plot of the explorer${title ? ": " + title : ""}`);
+          }
+          labelled += 1;
+        }
+        if (element.shadowRoot) walk(element.shadowRoot);
+      }
+    };
+    walk(root);
+    return labelled;
   }
 
   function startAll() {
