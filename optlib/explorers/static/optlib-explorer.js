@@ -130,7 +130,6 @@
     whenReady(() => findModel(`${uid}:${spec.lines[0].key}`) !== null, () => {
       render(settingIndex());
       root.classList.add("optlib-explorer-ready");
-      labelPlots(root);
       whenReady(() => labelPlots(root) > 0, () => {}, 0);  // Bokeh may add its views a frame later
     }, 0);
   }
