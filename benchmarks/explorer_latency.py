@@ -1,8 +1,9 @@
-"""Median time of each explorer's live callback (compute + update + Agg render), and of its site redraw.
+"""Median time of each explorer's live callback (compute + update + render + PNG), and of its site redraw.
 
-The live callback is what runs when a reader moves a control in Jupyter: ``Explorer.update`` on the
-widget's view, then a full Agg render. It is timed from the default setting, every control in turn
-moving over the values of its website grid (each new to the run's caches where the control allows), so
+The live callback is what runs when a reader moves a control in Jupyter, ``LiveFigure.png``:
+``Explorer.update`` on the widget's view, the render (the kept backgrounds of these axis limits, then
+the lines and legends), and the PNG the image widget shows. It is timed from the default setting, every
+control in turn moving over the values of its website grid (each new to the run's caches where the control allows), so
 explorers that cache their runs are timed computing them.
 
 With ``--site DIR`` (a built book, ``_build/html``), it also opens every chapter page with an explorer in
@@ -10,7 +11,8 @@ Chromium and times input event -> finished redraw (the last canvas drawing call)
 
 Target (issue 10): at most 50 ms median per callback and per site redraw. Timing is a benchmark, not a
 test: the machine is shared and noisy, so the script also times a reference in the same run and prints
-the ratio. Live reference: drawing an empty figure with two axes, the floor of any redraw. Site
+the ratio. Live reference: a full Agg draw of an empty figure with two axes (what any full redraw costs
+at least). Site
 reference: an input whose listener draws one rectangle on a canvas in the next frame.
 Run:  .venv/bin/python benchmarks/explorer_latency.py [--site _build/html]
 """
@@ -28,6 +30,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from optlib.explorers import CHAPTER_EXPLORERS, Choice  # noqa: E402
+from optlib.explorers.live import LiveFigure  # noqa: E402
 
 TARGET_MS = 50.0
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,11 +69,10 @@ def study():
 
 
 def live_callback_ms(explorer) -> float:
-    """Median ms of the live callback: every control moved over its site values from the defaults."""
-    fig = Figure(figsize=explorer.figsize, dpi=explorer.dpi)
-    FigureCanvasAgg(fig)
-    state = {"view": explorer.setup(fig)}
-    fig.canvas.draw()
+    """Median ms of the live callback (:meth:`LiveFigure.png`: update, render, PNG), every control moved
+    over its site values from the defaults, one control at a time."""
+    figure = LiveFigure(explorer, title_in_image=False)   # as live_widget: the title is text
+    figure.png()
     moves = []
     for control in explorer.controls:
         values = control.options if isinstance(control, Choice) else control.values(12)
@@ -78,10 +80,7 @@ def live_callback_ms(explorer) -> float:
             moves.append({control.name: value})
 
     def callback(move):
-        def do():
-            state["view"] = explorer.update(state["view"], **move)
-            fig.canvas.draw()
-        return do
+        return lambda: figure.png(**move)
 
     return median_ms(callback(move) for move in moves)
 
