@@ -63,15 +63,20 @@ def formula_fails_above(data: str = "round", noise: float = 1.0, tolerance: floa
 
 
 @lru_cache(maxsize=64)
-def _sgd_runs(data: str, noise: float, start_x: float, start_y: float, steps: int, lr: float, schedule: str,
-              seed: int):
-    """GD and SGD from the explorer's start (cached: a slider moved back to a value recomputes nothing)."""
-    problem, start = regression_problem(data, noise), np.array([start_x, start_y])
+def _gd_run(data: str, noise: float, start_x: float, start_y: float, steps: int, lr: float):
+    """GD from the explorer's start (cached apart from SGD: the seed and the schedule do not change it)."""
+    problem = regression_problem(data, noise)
+    return run_stochastic(SGD, problem, np.array([start_x, start_y]), steps, batch_size=problem.n_samples, lr=lr)
+
+
+@lru_cache(maxsize=64)
+def _sgd_run(data: str, noise: float, start_x: float, start_y: float, steps: int, lr: float, schedule: str,
+             seed: int):
+    """One-sample SGD from the explorer's start (cached: a slider moved back to a value recomputes nothing)."""
+    problem = regression_problem(data, noise)
     decay = (lambda t: lr / np.sqrt(t + 1)) if schedule == "1/sqrt(t)" else None
-    gd = run_stochastic(SGD, problem, start, steps, batch_size=problem.n_samples, lr=lr)
-    sgd = run_stochastic(SGD, problem, start, steps, batch_size=1, rng=np.random.default_rng(seed),
-                         sampling="replace", lr=lr, lr_schedule=decay)
-    return gd, sgd
+    return run_stochastic(SGD, problem, np.array([start_x, start_y]), steps, batch_size=1,
+                          rng=np.random.default_rng(seed), sampling="replace", lr=lr, lr_schedule=decay)
 
 
 def _gap(losses, min_value):
@@ -99,7 +104,9 @@ def sgd_explorer(steps: int = 300):
     def compute(lr, schedule, noise, data, start_x, start_y, seed):
         noise = round(float(noise), 3)
         problem, surface = regression_problem(data, noise), regression_surface(data, noise)
-        gd, sgd = _sgd_runs(data, noise, float(start_x), float(start_y), steps, float(lr), schedule, int(seed))
+        start_x, start_y, lr = float(start_x), float(start_y), float(lr)
+        gd = _gd_run(data, noise, start_x, start_y, steps, lr)
+        sgd = _sgd_run(data, noise, start_x, start_y, steps, lr, schedule, int(seed))
         out = {"title": f"η = {lr:.3g} ({schedule}), label noise = {noise:.2g}, {data} data"}
         for key, points, losses, diverged_at in [("gd", gd.points, gd.losses, gd.diverged_at),
                                                  ("sgd", sgd.points, sgd.losses, sgd.diverged_at),

@@ -13,7 +13,8 @@ of a control keep the limits, and the axes do not jitter under the reader's hand
 
 from __future__ import annotations
 
-import io
+import struct
+import zlib
 from collections.abc import Mapping
 from types import SimpleNamespace
 
@@ -292,14 +293,28 @@ class LiveFigure:
 
     def png(self, **params) -> bytes:
         """Update to ``params`` (missing ones at their defaults), render, and encode as PNG."""
-        from PIL import Image
-
         self.view = self.explorer.update(self.view, **params)
         self.title = self.view.title.get_text()
         self.render()
-        buffer = io.BytesIO()
-        Image.fromarray(np.asarray(self.fig.canvas.buffer_rgba())).save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
+        return _png(np.asarray(self.fig.canvas.buffer_rgba()))
+
+
+def _png(rgba: np.ndarray) -> bytes:
+    """An RGB PNG of an ``(height, width, 4)`` uint8 image, rows unfiltered, deflated at level 1.
+
+    Pillow's encoder tries an adaptive filter on every row, which doubles the time for a figure of flat
+    colours and thin lines (about 9 ms against 4.5 ms for 920 x 304) and makes the file no smaller.
+    """
+    height, width = rgba.shape[:2]
+    rows = np.zeros((height, 1 + 3 * width), dtype=np.uint8)   # each row: filter type 0, then RGB
+    rows[:, 1:] = rgba[..., :3].reshape(height, 3 * width)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)   # 8-bit RGB, no interlace
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
+            + chunk(b"IEND", b""))
 
 
 def live_widget(explorer):
