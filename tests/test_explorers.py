@@ -5,6 +5,7 @@ the notebook client (jupyter/nbclient#312), so notebooks run with the site form.
 browser is tested by tests/test_site_explorers.py.
 """
 
+import html
 import subprocess
 import sys
 import warnings
@@ -102,6 +103,9 @@ def test_live_controls_update_the_figure(explorer, monkeypatch):
         widget.value = others[-1]
         assert calls, f"changing {control.name} did not redraw"
         assert calls[-1][control.name] == pytest.approx(widget.value)
+        caption, image = box.children[1:]
+        assert html.escape(explorer.data(**calls[-1])["title"]) in caption.value, "the title is not the setting's"
+        assert bytes(image.value).startswith(b"\x89PNG"), "the image is not a PNG"
 
 
 @pytest.mark.book
