@@ -83,7 +83,7 @@ def minibatch_explorer(n: int = N_SAMPLES):
         Choice("data", list(DATA_SETS), "round", label="data set"),
         Slider("start_x", -4.0, 4.0, -2.0, label="start w₁", step=0.1),
         Slider("start_y", -4.0, 4.0, 2.0, label="start w₂", step=0.1),
-        Slider("seed", 0, 9, 0, label="seed", step=1, grid=[0]),
+        Slider("seed", 0, 9, 0, label="seed", step=1, grid=[0, 1, 2]),
     ]
     points = {"names": ("start_x", "start_y"), "label": "start point", "values": [(-2.0, 2.0), (3.0, -1.0)]}
     return Explorer(compute, controls, panels, points=points, name="minibatch_explorer")

@@ -30,4 +30,4 @@ def adam_explorer(steps: int = 80):
         Slider("momentum_lr", 1e-4, 0.3, 0.001, log=True, label="Momentum η", grid=[0.001, 0.003]),
     ]
     return surface_explorer(make_runs, controls, runs=["Momentum", "RMSprop", "Adam"], surface="Beale",
-                            start=(1.0, 1.5), start_points=[(-1.0, 3.5)], name="adam_explorer")
+                            start=(1.0, 1.5), name="adam_explorer")
