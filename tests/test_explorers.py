@@ -111,7 +111,7 @@ def test_live_controls_update_the_figure(explorer, monkeypatch):
 @pytest.mark.book
 def test_live_callback_draws_what_a_full_draw_draws(explorer):
     """The live callback's PNG (kept background + changed artists) is the full draw of the same setting,
-    pixel for pixel but where a line crosses a spine or tick (drawing order): at most 0.2% of pixels, after
+    pixel for pixel but where a line meets a tick or a grid line (drawing order): at most 0.2% of pixels, after
     a move of every control in turn (new limits, new surfaces, kept backgrounds reused on the way back)."""
     import io
 

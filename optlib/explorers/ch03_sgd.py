@@ -31,6 +31,11 @@ from .base import Choice, Explorer, Line, Panel, Series, Slider
 
 __all__ = ["sgd_explorer", "measured_plateau", "formula_fails_above"]
 
+#: The excess-loss panel's fixed range (this explorer's and the mini-batch one's): fixed, so that the
+#: height of the noise ball can be compared from one setting to the next; GD, which converges to machine
+#: precision, leaves it at the bottom, and the largest starting loss of the start sliders (about 60) fits.
+LOSS_RANGE = (1e-6, 1e2)
+
 #: The learning rates of the right panel (formula against measurement).
 PLATEAU_LRS = np.geomspace(0.005, 0.5, 13)
 
@@ -141,7 +146,7 @@ def sgd_explorer(steps: int = 300):
               xlabel="w₁", ylabel="w₂", contour=contour),
         Panel((*(Line(f"{key}_loss", c[key], legend=False, **style) for key, (_, style) in runs.items()),
                Line("ball", "#444444", dash="dotted", width=1.2)),
-              xlabel="step t", ylabel="f(w) − f*", ylog=True, width=1.1),
+              xlabel="step t", ylabel="f(w) − f*", ylog=True, width=1.1, ylim=LOSS_RANGE),
         Panel((Line("formula", "#444444", dash="dotted", width=1.2),
                Line("measured", c["sgd"], style="line+markers", marker_size=4),
                Line("here", "#D55E00", style="markers", marker_size=8, legend=False)),

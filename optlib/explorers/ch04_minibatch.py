@@ -22,7 +22,7 @@ from ..problems import DATA_SETS, N_SAMPLES, regression_problem, regression_surf
 from ..sgd import SGD
 from ..trajectory import run_stochastic
 from .base import Choice, Explorer, Line, Panel, Series, Slider
-from .ch03_sgd import _gap
+from .ch03_sgd import LOSS_RANGE, _gap
 
 __all__ = ["minibatch_explorer"]
 
@@ -73,7 +73,7 @@ def minibatch_explorer(n: int = N_SAMPLES):
               xlabel="w₁", ylabel="w₂", contour=contour),
         Panel((*(Line(f"{key}_loss", c[key], legend=False, **style) for key, (_, style) in slots.items()),
                Line("ball", "#444444", dash="dotted", width=1.2)),
-              xlabel="epochs (examples seen / n)", ylabel="f(w) − f*", ylog=True, width=1.25),
+              xlabel="epochs (examples seen / n)", ylabel="f(w) − f*", ylog=True, width=1.25, ylim=LOSS_RANGE),
     ]
     controls = [
         Slider("batch_size", 1, n, 16, log=True, label="batch size B", step=1, grid=[1, 4, 16, 64, n]),

@@ -87,8 +87,10 @@ def setup_view(explorer, fig: Figure, params: Mapping) -> SimpleNamespace:
             ax.set_ylim(panel.ylim)
         if surface is None:
             ax.grid(True, alpha=0.3)
-            # Autoscaled linear axes round their limits to ticks (update_view): a few coarse ticks keep
-            # the limits, and so the kept background, over more of a control's range.
+            # Autoscaled axes round their limits out to ticks (update_view), with no margin beyond: a few
+            # coarse ticks keep the limits, and so the kept background, over more of a control's range.
+            ax.set_xmargin(0.0)   # (not ax.margins, which would also make the autoscaling tight: no rounding)
+            ax.set_ymargin(0.0)
             for axis, log, fixed in ((ax.xaxis, panel.xlog, panel.xlim), (ax.yaxis, panel.ylog, panel.ylim)):
                 if not log and fixed is None:
                     axis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 5, 10]))
@@ -109,8 +111,9 @@ def update_view(explorer, view: SimpleNamespace, params: Mapping) -> SimpleNames
                 slot.band.remove()
                 slot.band = None
             if series is not None:
+                # zorder 1.6: over the grid (1.5), as the live form draws it on the kept background
                 slot.band = slot.ax.fill_between(series.x, series.y, series.y2, color=series.color or slot.line.color,
-                                                 alpha=0.2, linewidth=0)
+                                                 alpha=0.2, linewidth=0, zorder=1.6)
             continue
         artist = slot.artist
         if series is None:
@@ -152,11 +155,10 @@ def update_view(explorer, view: SimpleNamespace, params: Mapping) -> SimpleNames
 
 
 def _overlays(view: SimpleNamespace, ax) -> list:
-    """The fixed artists of ``ax`` that a full draw puts over its lines (higher zorder, e.g. the
+    """The fixed artists of ``ax`` that a full draw puts over its lines (higher zorder: the frame, the
     minimum's star): the live form draws them after the lines, not into the kept background."""
     from matplotlib.axis import Axis
     from matplotlib.legend import Legend
-    from matplotlib.spines import Spine
 
     moving = [slot.artist for slot in view.artists.values() if slot.ax is ax and hasattr(slot, "artist")]
     if not moving:
@@ -164,7 +166,7 @@ def _overlays(view: SimpleNamespace, ax) -> list:
     lowest = min(artist.get_zorder() for artist in moving)
     return [artist for artist in ax.get_children()
             if artist.get_zorder() > lowest and artist.get_visible() and artist is not ax.patch
-            and artist not in moving and not isinstance(artist, (Axis, Spine, Legend))
+            and artist not in moving and not isinstance(artist, (Axis, Legend))
             and artist not in (ax.title, ax._left_title, ax._right_title)]
 
 
