@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from optlib import SGD
-from optlib.explorers import CHAPTER_EXPLORERS, Choice, Explorer, Series, Slider
+from optlib.explorers import CHAPTER_EXPLORERS, Choice, Explorer, Line, Panel, Series, Slider
 from optlib.explorers.site import _encode, _stored, format_value, site_grid
 from optlib.models import MLP, lr_sweep
 from optlib.surfaces import get_surface
@@ -131,6 +131,34 @@ def test_live_callback_draws_what_a_full_draw_draws(explorer):
         differ = np.any(np.abs(shown.astype(int) - expected) > 2, axis=-1).mean()
         assert differ <= 0.002, f"{explorer.name} at {move}: {differ:.2%} of pixels differ from a full draw"
     assert live.reused > 0, "no background was reused"
+
+
+@pytest.mark.book
+def test_live_callback_falls_back_to_a_full_draw_when_axes_overlap():
+    """Three labelled panels in a figure too narrow for them: their boxes overlap, and the live PNG is
+    still the full draw (without the title, which the widget shows as text)."""
+    import io
+
+    from PIL import Image
+
+    from optlib.explorers.live import LiveFigure, blank_figure
+
+    def compute(scale):
+        return {"title": f"scale {scale}", "a": Series([0, 1], [0, scale], "a"), "b": Series([0, 1], [scale, 0], "b")}
+
+    panels = [Panel((Line("a"),), xlabel="x", ylabel="a very long label"),
+              Panel((Line("b"),), xlabel="x", ylabel="another long label"),
+              Panel((Line("c"),), xlabel="x", ylabel="a third label")]
+    explorer = Explorer(compute, [Slider("scale", 1.0, 1000.0, 10.0, log=True)], panels, figsize=(2.4, 2.0))
+    live = LiveFigure(explorer, title_in_image=False)
+    shown = np.asarray(Image.open(io.BytesIO(live.png(scale=500.0))).convert("RGBA"))
+    boxes = [box for box, _ in (live.backgrounds[key] for key in live.backgrounds) if box is not None]
+    assert any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]), "the panels do not overlap"
+    full = blank_figure(explorer.figsize, explorer.dpi)
+    view = explorer.update(explorer.setup(full, scale=500.0), scale=500.0)
+    view.title.set_visible(False)
+    full.canvas.draw()
+    np.testing.assert_array_equal(shown, np.asarray(full.canvas.buffer_rgba()))
 
 
 def test_setup_then_update_draws_what_compute_returns():

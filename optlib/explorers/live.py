@@ -186,7 +186,8 @@ class LiveFigure:
     contours. So each axes' background is drawn once per shape and axis limits, alone on the figure's
     bare face, and its pixels (the box of what it painted) are kept; each legend's pixels are kept per
     set of labels and colours (legends are opaque). A render pastes the kept backgrounds on the bare
-    face, draws the lines and bands, pastes the legend and draws the title: the order of a full draw.
+    face, draws the lines and bands, then what a full draw puts over them (frames, the minima's stars),
+    pastes the legend and draws the title: the order of a full draw.
     Should two axes' boxes ever overlap, that render is a full draw, so what is shown is always what a
     full draw shows (tests/test_explorers.py compares the two).
 
@@ -258,7 +259,11 @@ class LiveFigure:
             kept.append(background)
         boxes = [box for box, _ in kept if box is not None]
         if any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]):
+            if view.title is not None:
+                view.title.set_visible(self.title_in_image)
             canvas.draw()
+            if view.title is not None:
+                view.title.set_visible(True)
             return
         canvas.restore_region(bare)
         for _, pixels in kept:
