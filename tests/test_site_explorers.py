@@ -29,7 +29,7 @@ import pytest
 
 from optlib import SGD, Adam, RMSprop
 from optlib.explorers import CHAPTER_EXPLORERS, choosing_explorer
-from optlib.explorers.site import site_grid
+from optlib.explorers.site import format_value, site_grid
 from optlib.surfaces import get_surface
 from optlib.trajectory import run
 from tests.explorer_pages import TIMED_INPUT, drawn, explorers_on, relative_error, set_by_keyboard
@@ -66,6 +66,10 @@ def independent(name: str, params: dict) -> dict:
     return {}
 
 
+#: Chapter 10's learning rates (the chapter's ``lrs``).
+CHOOSING_LRS = 10.0 ** np.arange(-3.5, 1.01, 0.5)
+
+
 @functools.lru_cache(maxsize=4)
 def choosing_study(names: tuple[str, ...]):
     """Chapter 10's study (chapters/10_choosing.ipynb, "The chapter's study"), for ``names`` only.
@@ -88,7 +92,7 @@ def choosing_study(names: tuple[str, ...]):
         "AdamW": (optlib.AdamW, {}),
     }
     return lr_sweep(MLP(64, 32, 10, activation="relu"), load_digits(seed=0), {n: contenders[n] for n in names},
-                    10.0 ** np.arange(-3.5, 1.01, 0.5), seeds=range(3), epochs=20, batch_size=64, eval_every=4)
+                    CHOOSING_LRS, seeds=range(3), epochs=20, batch_size=64, eval_every=4)
 
 
 def expected(name: str, explorers, info: dict, indices: list[int]):
@@ -97,7 +101,14 @@ def expected(name: str, explorers, info: dict, indices: list[int]):
     if name != "choosing_explorer":
         explorer = explorers(name)
         return explorer, params_for(explorer, indices)
-    params = {c["name"]: c["values"][i] for c, i in zip(info["controls"], indices, strict=True)}
+    # The page shows each value as text; the learning rates are the study's grid, in increasing order.
+    params = {}
+    for control, index in zip(info["controls"], indices, strict=True):
+        value = control["values"][index]
+        if control["name"] in ("lr", "reference_lr"):
+            assert format_value(CHOOSING_LRS[index]) == value, f"{control['name']}: {value} is not the study's"
+            value = float(CHOOSING_LRS[index])
+        params[control["name"]] = value
     study = choosing_study(tuple(sorted({params["optimizer"], params["reference"]})))
     return choosing_explorer(study, optimizer=params["optimizer"], reference=params["reference"]), params
 
