@@ -116,6 +116,12 @@ def refuse_coupled_runs(optimizer, n_runs: int) -> None:
                          "stacked runs would change each other's paths: run them one at a time")
 
 
+def _diverged(points: np.ndarray, losses: np.ndarray, threshold: float) -> np.ndarray:
+    """The divergence rule for recorded points ``(..., 2)`` and their losses ``(...)``: the loss breaks
+    :func:`has_diverged`, or a coordinate is not finite. (Rows not reached are NaN: diverged.)"""
+    return has_diverged(losses, threshold) | ~np.all(np.isfinite(points), axis=-1)
+
+
 def run(optimizer: type[Optimizer] | Callable[..., Optimizer], surface: Surface, start=None, steps: int = 100,
         divergence_threshold: float = DIVERGENCE_THRESHOLD, **hyperparameters) -> Trajectory:
     """Optimise ``surface`` from ``start`` for ``steps`` steps.
@@ -142,20 +148,19 @@ def run(optimizer: type[Optimizer] | Callable[..., Optimizer], surface: Surface,
 
     points = np.full((steps + 1, *theta.shape), np.nan)
     losses = np.full((steps + 1, *batch_shape), np.nan)
-    diverged_at = np.full(batch_shape, -1, dtype=int)
-    alive = np.ones(batch_shape, dtype=bool)
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for t in range(steps + 1):
-            loss = surface.value(theta)
-            ok = ~has_diverged(loss, divergence_threshold) & np.all(np.isfinite(theta), axis=-1)
-            diverged_at[alive & ~ok] = t
-            alive &= ok
-            points[t] = np.where(alive[..., None], theta, np.nan)
-            losses[t] = np.where(alive, loss, np.nan)
-            if t == steps or not alive.any():
-                break
+            points[t] = theta
+            losses[t] = surface.value(theta)
+            if t == steps or (t % 25 == 0 and _diverged(points[t], losses[t], divergence_threshold).all()):
+                break   # (every run has diverged: the rest would be NaN)
             opt.step([surface.gradient(theta)])
+    # The divergence rule, applied once to every recorded step: from a run's first bad step on, NaN.
+    dead = np.logical_or.accumulate(_diverged(points, losses, divergence_threshold), axis=0)
+    points[dead] = np.nan
+    losses[dead] = np.nan
+    diverged_at = np.where(dead.any(axis=0), dead.argmax(axis=0), -1)
 
     if batch_shape == ():
         diverged_at = None if diverged_at < 0 else int(diverged_at)
