@@ -116,6 +116,17 @@ def refuse_coupled_runs(optimizer, n_runs: int) -> None:
                          "stacked runs would change each other's paths: run them one at a time")
 
 
+def _first_divergence(broken: np.ndarray, steps: np.ndarray):
+    """``(dead, diverged_at)`` from ``broken``, recorded rows x runs where the divergence rule breaks:
+    ``dead`` is True from each run's first broken row on, ``diverged_at`` that row's step (``None`` for
+    one run that never broke, ``-1`` entries in a batch), as :class:`Trajectory` reports it."""
+    dead = np.logical_or.accumulate(broken, axis=0)
+    diverged_at = np.where(dead.any(axis=0), steps[dead.argmax(axis=0)], -1)
+    if diverged_at.ndim == 0:
+        diverged_at = None if diverged_at < 0 else int(diverged_at)
+    return dead, diverged_at
+
+
 def _diverged(points: np.ndarray, losses: np.ndarray, threshold: float) -> np.ndarray:
     """The divergence rule for recorded points ``(..., 2)`` and their losses ``(...)``: the loss breaks
     :func:`has_diverged`, or a coordinate is not finite. (Rows not reached are NaN: diverged.)"""
@@ -157,14 +168,11 @@ def run(optimizer: type[Optimizer] | Callable[..., Optimizer], surface: Surface,
                 break   # (every run has diverged: the rest would be NaN)
             opt.step([surface.gradient(theta)])
     # The divergence rule, applied once to every recorded step: from a run's first bad step on, NaN.
-    dead = np.logical_or.accumulate(_diverged(points, losses, divergence_threshold), axis=0)
+    recorded = np.arange(steps + 1)
+    dead, diverged_at = _first_divergence(_diverged(points, losses, divergence_threshold), recorded)
     points[dead] = np.nan
     losses[dead] = np.nan
-    diverged_at = np.where(dead.any(axis=0), dead.argmax(axis=0), -1)
-
-    if batch_shape == ():
-        diverged_at = None if diverged_at < 0 else int(diverged_at)
-    return Trajectory(np.arange(steps + 1), points, losses, diverged_at, optimizer=opt)
+    return Trajectory(recorded, points, losses, diverged_at, optimizer=opt)
 
 
 # --- running an optimizer on mini-batches -----------------------------------------------------------
@@ -301,13 +309,10 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
         pad = np.full((len(recorded) - row, *batch_shape), np.nan)
         losses = np.concatenate([_full_losses(problem, points[:row]), pad])
         average_losses = np.concatenate([_full_losses(problem, averages[:row]), pad])
-    dead = np.logical_or.accumulate(has_diverged(losses, divergence_threshold), axis=0)
-    diverged_at = np.where(dead.any(axis=0), recorded[dead.argmax(axis=0)], -1)
+    dead, diverged_at = _first_divergence(has_diverged(losses, divergence_threshold), recorded)
     points[dead] = np.nan
     losses[dead] = np.nan
     averages[dead] = np.nan  # the average of a diverged run is not an answer either
     average_losses[dead] = np.nan
-    if batch_shape == ():
-        diverged_at = None if diverged_at < 0 else int(diverged_at)
     return Trajectory(recorded, points, losses, diverged_at, averages, average_losses, recorded * B,
                       optimizer=opts if sweep else opts[0])
