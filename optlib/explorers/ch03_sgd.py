@@ -89,6 +89,20 @@ def _gap(losses, min_value):
     return np.where(np.isfinite(gap) & (gap > 0), gap, np.nan)
 
 
+def path_and_loss_panels(runs: dict, contour, loss_xlabel: str, loss_width: float) -> list[Panel]:
+    """The SGD and mini-batch explorers' first two panels: each run's path (``key_path``) over the
+    contours ``contour(params)``, and its excess loss (``key_loss``) on :data:`LOSS_RANGE` with the
+    first-order noise ball (``ball``, dotted). ``runs`` is ``{key: (label, line style)}``."""
+    c = {key: color(label) for key, (label, _) in runs.items()}
+    return [
+        Panel(tuple(Line(f"{key}_path", c[key], **style) for key, (_, style) in runs.items()),
+              xlabel="w₁", ylabel="w₂", contour=contour),
+        Panel((*(Line(f"{key}_loss", c[key], legend=False, **style) for key, (_, style) in runs.items()),
+               Line("ball", "#444444", dash="dotted", width=1.2)),
+              xlabel=loss_xlabel, ylabel="f(w) − f*", ylog=True, width=loss_width, ylim=LOSS_RANGE),
+    ]
+
+
 def contour(params) -> tuple:
     """The surface under an explorer's path panel: the data set's full loss at the chosen label noise."""
     data, noise = params["data"], round(float(params["noise"]), 3)
@@ -142,11 +156,7 @@ def sgd_explorer(steps: int = 300):
     ]
     c = {key: color(label) for key, (label, _) in runs.items()}
     panels = [
-        Panel(tuple(Line(f"{key}_path", c[key], **style) for key, (_, style) in runs.items()),
-              xlabel="w₁", ylabel="w₂", contour=contour),
-        Panel((*(Line(f"{key}_loss", c[key], legend=False, **style) for key, (_, style) in runs.items()),
-               Line("ball", "#444444", dash="dotted", width=1.2)),
-              xlabel="step t", ylabel="f(w) − f*", ylog=True, width=1.1, ylim=LOSS_RANGE),
+        *path_and_loss_panels(runs, contour, loss_xlabel="step t", loss_width=1.1),
         Panel((Line("formula", "#444444", dash="dotted", width=1.2),
                Line("measured", c["sgd"], style="line+markers", marker_size=4),
                Line("here", "#D55E00", style="markers", marker_size=8, legend=False)),

@@ -17,12 +17,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..plots import color
 from ..problems import DATA_SETS, N_SAMPLES, regression_problem, regression_surface
 from ..sgd import SGD
 from ..trajectory import run_stochastic
-from .base import Choice, Explorer, Line, Panel, Series, Slider
-from .ch03_sgd import LOSS_RANGE, _gap
+from .base import Choice, Explorer, Series, Slider
+from .ch03_sgd import _gap, path_and_loss_panels
 
 __all__ = ["minibatch_explorer"]
 
@@ -67,14 +66,7 @@ def minibatch_explorer(n: int = N_SAMPLES):
         data, noise = params["data"], round(float(params["noise"]), 3)
         return f"{data} data, noise {noise}", regression_surface(data, noise, n)
 
-    c = {key: color(label) for key, (label, _) in slots.items()}
-    panels = [
-        Panel(tuple(Line(f"{key}_path", c[key], **style) for key, (_, style) in slots.items()),
-              xlabel="w₁", ylabel="w₂", contour=contour),
-        Panel((*(Line(f"{key}_loss", c[key], legend=False, **style) for key, (_, style) in slots.items()),
-               Line("ball", "#444444", dash="dotted", width=1.2)),
-              xlabel="epochs (examples seen / n)", ylabel="f(w) − f*", ylog=True, width=1.25, ylim=LOSS_RANGE),
-    ]
+    panels = path_and_loss_panels(slots, contour, loss_xlabel="epochs (examples seen / n)", loss_width=1.25)
     controls = [
         Slider("batch_size", 1, n, 16, log=True, label="batch size B", step=1, grid=[1, 4, 16, 64, n]),
         Slider("lr", 0.005, 1.0, 0.1, log=True, label="learning rate η", grid=[0.02, 0.1, 0.5]),

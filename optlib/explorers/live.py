@@ -171,11 +171,9 @@ def _overlays(view: SimpleNamespace, ax) -> list:
 
 
 def _moving_artists(view: SimpleNamespace, ax=None) -> list:
-    """What a new setting redraws in ``ax`` (every axes: None): its lines and bands, then its legend."""
+    """What a new setting redraws in ``ax`` (every axes: None): its lines and bands."""
     slots = [slot for slot in view.artists.values() if ax is None or slot.ax is ax]
     artists = [getattr(slot, "artist", None) or slot.band for slot in slots]
-    if view.legend is not None and (ax is None or view.legend_ax is ax):
-        artists.append(view.legend)
     return [artist for artist in artists if artist is not None]
 
 
@@ -206,6 +204,7 @@ class LiveFigure:
         self.keep = keep
         self.backgrounds: dict = {}
         self.reused = 0   # backgrounds pasted instead of drawn
+        self.title = ""   # the title of the setting last drawn
         self._bare = None
 
     def _kept(self, key):
@@ -249,6 +248,8 @@ class LiveFigure:
             if background is None:   # draw this axes alone on the bare face, keep what it painted
                 canvas.restore_region(bare)
                 moving = _moving_artists(view, ax) + _overlays(view, ax)
+                if view.legend is not None and view.legend_ax is ax:
+                    moving.append(view.legend)
                 for artist in moving:
                     artist.set_visible(False)
                 ax.draw(renderer)
@@ -270,8 +271,7 @@ class LiveFigure:
             if pixels is not None:
                 canvas.restore_region(pixels)
         for artist in _moving_artists(view):
-            if artist is not view.legend:
-                artist.draw(renderer)
+            artist.draw(renderer)
         for ax in view.axes:
             for artist in _overlays(view, ax):
                 artist.draw(renderer)
