@@ -333,7 +333,7 @@ def live_widget(explorer):
     controls = {c.name: c.widget() for c in explorer.controls}
     figure = LiveFigure(explorer, title_in_image=False)
     width, height = (int(round(size * explorer.dpi)) for size in explorer.figsize)
-    image = widgets.Image(value=figure.png(), format="png", width=width, height=height)
+    image = widgets.Image(format="png", width=width, height=height)   # filled by redraw() below
     caption = widgets.HTML(layout={"width": f"{width}px"})
 
     def redraw(change=None):
