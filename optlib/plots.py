@@ -40,6 +40,8 @@ OPTIMIZER_COLORS: dict[str, str] = {
     "RAdam": "#DDCC77",      # sand
     "Lion": "#117733",       # green
     "Muon": "#88CCEE",       # cyan
+    "Shampoo": "#EE3377",    # magenta        (Tol vibrant)
+    "SOAP": "#4477AA",       # blue           (Tol bright)
 }
 _FALLBACK = "#777777"
 

@@ -5,8 +5,8 @@ Shampoo's factors :math:`L` and :math:`R` of an :math:`m \times n` weight matrix
 runs Adam there (a second moment per rotated coordinate), and rotates the step back. The factors are
 leaky averages, and the basis is refreshed only every ``precondition_frequency`` steps, by one step of
 power iteration followed by a QR decomposition; between refreshes Adam's moments keep adapting. With the
-identity for both bases SOAP is Adam (with the conventions below); Shampoo with the exponent
-:math:`-1/2` is, up to its scale, Adafactor in the same basis, the observation SOAP starts from.
+identity for both bases SOAP is Adam (with the conventions below). (Vyas et al. start from the
+observation that an idealised Shampoo with the exponent :math:`-1/2` is Adafactor in the same basis.)
 
 The update for a gradient :math:`G_t` at :math:`\theta_{t-1}`, as pytorch-optimizer's ``SOAP`` computes it
 (:math:`\gamma` = ``lr``, :math:`\beta_s` = ``shampoo_beta``, default :math:`\beta_2`; :math:`f` =
@@ -67,8 +67,8 @@ more, e.g. a vector with ``precondition_1d=True``) leaves the first basis to the
 
 SOAP is not element-wise (``elementwise = False``): runs stacked into one array would share a basis.
 
-Reference: N. Vyas, D. Morwani, R. Zhao, M. Kwun, I. Shapira, D. Brandfonbrener, L. Janson, S. Kakade,
-"SOAP: Improving and Stabilizing Shampoo using Adam" (ICLR 2025), https://arxiv.org/abs/2409.11321.
+Reference: N. Vyas, D. Morwani, R. Zhao, I. Shapira, D. Brandfonbrener, L. Janson, S. Kakade, "SOAP:
+Improving and Stabilizing Shampoo using Adam" (2024), https://arxiv.org/abs/2409.11321.
 """
 
 from __future__ import annotations
