@@ -18,6 +18,7 @@ from optlib.shampoo import inverse_root
 from optlib.soap import from_eigenbasis, to_eigenbasis, update_eigenbasis
 from optlib.surfaces import quadratic
 from optlib.trajectory import run as run_surface
+from tests.test_optimizers import grad_of, ids, run, snapshot
 
 BOTH = [Shampoo, SOAP]
 
@@ -42,20 +43,6 @@ def make_params(seed=0, dtype=np.float64):
     return [rng.standard_normal(shape).astype(dtype) for shape in [(3, 4), (4, 2), (3,)]]
 
 
-def grad_of(params):
-    """Gradient of sum(p^2/2 + sin(p)): depends on the parameters, differs from step to step."""
-    return [p + np.cos(p) for p in params]
-
-
-def run(opt, steps):
-    for _ in range(steps):
-        opt.step(grad_of(opt.params))
-
-
-def snapshot(opt):
-    return pickle.dumps(([p.copy() for p in opt.params], opt.state, opt.step_count, opt.hyperparameters))
-
-
 def same_state(a, b) -> bool:
     """Equal values and structure (dicts, lists, None, arrays bit for bit)."""
     if isinstance(a, dict):
@@ -65,10 +52,6 @@ def same_state(a, b) -> bool:
     if isinstance(a, np.ndarray):
         return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
     return a == b
-
-
-def ids(classes):
-    return [c.__name__ for c in classes]
 
 
 # --- the interface ---------------------------------------------------------------------------------

@@ -7,32 +7,14 @@ the library's at every stored step to rtol 1e-10 (float64; atol 1e-12, see below
 ``kronecker``) needs torch and pytorch-optimizer; this test needs only NumPy.
 """
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-import optlib
+from tests.test_reference import ref, run_optlib
 
-HERE = Path(__file__).parent / "reference"
-_spec = importlib.util.spec_from_file_location("make_reference", HERE / "make_reference.py")
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
-
-RECORDED = np.load(HERE / "kronecker.npz")
-
-
-def run_optlib(name):
-    cls_name, kwargs, options = ref.KRONECKER_CASES[name]
-
-    def make(x0):
-        params = [p.copy() for p in x0]
-        opt = getattr(optlib, cls_name)(params, **kwargs)
-        return (lambda: params, lambda name: getattr(opt, name), lambda name, value: setattr(opt, name, value),
-                opt.step)
-
-    return ref.run(make, options)
+RECORDED = np.load(Path(__file__).parent / "reference" / "kronecker.npz")
 
 
 def test_every_case_is_recorded_with_the_library_named():
@@ -56,7 +38,7 @@ def test_every_case_is_recorded_with_the_library_named():
 @pytest.mark.parametrize("name", sorted(ref.KRONECKER_CASES))
 def test_matches_pytorch_optimizer(name):
     expected = RECORDED[name]
-    actual = run_optlib(name)
+    actual = run_optlib(name, ref.KRONECKER_CASES)
     assert actual.shape == expected.shape
     if not ref.KRONECKER_CASES[name][2].get("nonfinite"):
         assert np.isfinite(expected).all()

@@ -24,8 +24,8 @@ RECORDED = np.load(HERE / "trajectories.npz")
 TORCH_CLASSES = ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "Adadelta", "Adamax", "RAdam", "Muon"]
 
 
-def run_optlib(name):
-    cls_name, kwargs, options = ref.CASES[name]
+def run_optlib(name, cases=ref.CASES):
+    cls_name, kwargs, options = cases[name]
 
     def make(x0):
         params = [p.copy() for p in x0]

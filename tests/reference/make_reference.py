@@ -194,21 +194,26 @@ def run_torch(name):
     def make(x0):
         params = [torch.tensor(p, dtype=torch.float64) for p in x0]
         single_tensor = {} if cls_name == "Muon" else {"foreach": False}   # Muon has only that one
-        opt = getattr(torch.optim, cls_name)(params, **single_tensor, **kwargs)
-
-        def set_hyperparameter(name, value):
-            for group in opt.param_groups:
-                group[name] = value
-
-        def step(grads):
-            for p, g in zip(params, grads, strict=True):
-                p.grad = torch.from_numpy(np.array(g, dtype=np.float64))
-            opt.step()
-
-        return (lambda: [p.detach().numpy().copy() for p in params],
-                lambda name: opt.param_groups[0][name], set_hyperparameter, step)
+        return torch_handles(getattr(torch.optim, cls_name)(params, **single_tensor, **kwargs), params)
 
     return run(make, options)
+
+
+def torch_handles(opt, params):
+    """What :func:`run`'s ``make_optimizer`` returns, for a torch optimizer ``opt`` of the tensors ``params``."""
+    import torch
+
+    def set_hyperparameter(name, value):
+        for group in opt.param_groups:
+            group[name] = value
+
+    def step(grads):
+        for p, g in zip(params, grads, strict=True):
+            p.grad = torch.from_numpy(np.array(g, dtype=np.float64))
+        opt.step()
+
+    return (lambda: [p.detach().numpy().copy() for p in params],
+            lambda name: opt.param_groups[0][name], set_hyperparameter, step)
 
 
 def _newton_schulz_float64(grad, ns_coefficients, ns_steps, eps):
@@ -317,19 +322,7 @@ def run_pytorch_optimizer(name):
 
     def make(x0):
         params = [torch.tensor(p, dtype=torch.float64) for p in x0]
-        opt = getattr(pytorch_optimizer, cls_name)(params, **kwargs)
-
-        def set_hyperparameter(name, value):
-            for group in opt.param_groups:
-                group[name] = value
-
-        def step(grads):
-            for p, g in zip(params, grads, strict=True):
-                p.grad = torch.from_numpy(np.array(g, dtype=np.float64))
-            opt.step()
-
-        return (lambda: [p.detach().numpy().copy() for p in params],
-                lambda name: opt.param_groups[0][name], set_hyperparameter, step)
+        return torch_handles(getattr(pytorch_optimizer, cls_name)(params, **kwargs), params)
 
     return run(make, options)
 
