@@ -84,7 +84,7 @@ def test_scalar_and_array_calls_agree():
         for t, v in zip(T[::7], values[::7], strict=True):
             assert sched(int(t)) == pytest.approx(v, rel=1e-15)
         assert isinstance(sched(3), float) and np.all(values >= 0)
-    assert set(SCHEDULES) == {"constant", "step", "exponential", "cosine", "warmup_cosine"}
+    assert set(SCHEDULES) == {"constant", "step", "exponential", "cosine", "warmup_cosine", "wsd"}
 
 
 @pytest.mark.parametrize("make, name", [
