@@ -40,6 +40,7 @@ OPTIMIZER_COLORS: dict[str, str] = {
     "RAdam": "#DDCC77",      # sand
     "Lion": "#117733",       # green
     "Muon": "#88CCEE",       # cyan
+    "Schedule-free": "#661100",  # dark red    (Tol)
 }
 _FALLBACK = "#777777"
 

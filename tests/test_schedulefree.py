@@ -12,6 +12,7 @@ import optlib
 from optlib import ScheduleFreeAdamW, ScheduleFreeSGD
 from optlib.surfaces import quadratic
 from optlib.trajectory import run as run_on_surface
+from optlib.trajectory import run_stochastic
 
 CLASSES = [ScheduleFreeSGD, ScheduleFreeAdamW]
 # Settings that switch on every branch: weight decay, warm-up, polynomial weights, another weight power.
@@ -385,3 +386,23 @@ def test_element_wise_stacking_changes_no_run(cls):
         opt_a.step([g[:, :2].copy()])
         opt_s.step([g])
     np.testing.assert_array_equal(stacked[:, :2], a)
+
+
+# --- the chapter's three sequences (optlib.explorers.ch13_schedule_free) ---------------------------------
+
+def test_three_sequences_records_z_y_x_of_the_runners_run():
+    from optlib.explorers.ch13_schedule_free import VALLEY_START, three_sequences, valley_problem
+
+    problem = valley_problem()
+    starts = np.tile(VALLEY_START, (3, 1))
+    steps, z, y, x = three_sequences(problem, starts, 40, np.random.default_rng(0), record_every=10, lr=0.1,
+                                     momentum=0.8)
+    assert steps.tolist() == [0, 10, 20, 30, 40] and z.shape == y.shape == x.shape == (5, 3, 2)
+    np.testing.assert_array_equal(z[0], starts)
+    np.testing.assert_allclose(y - x, 0.2 * (z - x), atol=1e-13)            # y = 0.8 x + 0.2 z
+    # the same samples and updates as run_stochastic with the optimizer itself
+    path = run_stochastic(ScheduleFreeSGD, problem, starts, 40, 1, np.random.default_rng(0), record_every=10, lr=0.1,
+                          momentum=0.8)
+    np.testing.assert_array_equal(y, path.points)
+    np.testing.assert_array_equal(x[-1], path.optimizer.evaluation_params()[0])
+    np.testing.assert_array_equal(z[-1], path.optimizer.state[0]["z"])

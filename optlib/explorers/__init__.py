@@ -16,6 +16,7 @@ from .ch08_rmsprop import rmsprop_explorer
 from .ch09_adam import adam_explorer
 from .ch11_after_adam import after_adam_explorer, newton_schulz_explorer
 from .ch12_schedules import schedule_explorer
+from .ch13_schedule_free import schedule_free_explorer
 from .choosing import choosing_explorer
 from .surface import surface_explorer
 
@@ -23,7 +24,7 @@ __all__ = ["Choice", "Explorer", "Line", "Panel", "Series", "Slider", "explorer_
            "gradient_explorer", "gradient_descent_explorer", "sgd_explorer", "minibatch_explorer",
            "momentum_explorer", "nesterov_explorer", "adagrad_explorer", "rmsprop_explorer", "adam_explorer",
            "choosing_explorer", "after_adam_explorer", "newton_schulz_explorer", "schedule_explorer",
-           "CHAPTER_EXPLORERS"]
+           "schedule_free_explorer", "CHAPTER_EXPLORERS"]
 
 #: Every explorer a chapter shows: ``name -> (chapter file, factory)``. ``choosing_explorer`` takes the
 #: chapter's study as its argument (the registry's tests build a small one).
@@ -41,4 +42,5 @@ CHAPTER_EXPLORERS = {
     "after_adam_explorer": ("chapters/11_after_adam.ipynb", after_adam_explorer),
     "newton_schulz_explorer": ("chapters/11_after_adam.ipynb", newton_schulz_explorer),
     "schedule_explorer": ("chapters/12_schedules.ipynb", schedule_explorer),
+    "schedule_free_explorer": ("chapters/13_schedule_free.ipynb", schedule_free_explorer),
 }
