@@ -37,7 +37,7 @@ VALLEY_START = (12.0, -2.0)
 #: The window of the valley's figures: the start, the minimum, and room for a legend above the path.
 VALLEY_BOUNDS = ((-1.0, 13.0), (-3.0, 3.5))
 #: The explorer's runs per setting (their mean loss is drawn), and its horizon and recording interval.
-SEEDS, STEPS, EVERY = 16, 2000, 20
+SEEDS, STEPS, EVERY = 16, 1000, 10
 
 
 @lru_cache(maxsize=1)
@@ -137,7 +137,7 @@ def schedule_free_explorer():
               xlabel="step t", ylabel="η_t / η", width=0.7, ylim=(0.0, 1.05)),
     ]
     controls = [
-        Slider("lr", 0.01, 0.5, 0.1, log=True, label="learning rate η", grid=12),
+        Slider("lr", 0.01, 0.5, 0.2, log=True, label="learning rate η", grid=12),
         Slider("momentum", 0.1, 0.98, 0.9, label="interpolation β", step=0.01,
                grid=[0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98]),
         Slider("fraction", 0.05, 1.0, 0.2, label="WSD cooldown D/T", step=0.05,
