@@ -279,9 +279,15 @@ def train(model: _Model, optimizer: type, data: Dataset, lr, epochs: int, batch_
     # so how coordinates are grouped into arrays changes nothing but the bookkeeping).
     flat = np.concatenate([np.concatenate([p.reshape(k, -1) for p in inits], axis=1)] * n_lrs)
     bounds = np.cumsum([0] + [p[0].size for p in inits])
-    params = [flat[:, a:b].reshape(copies, *p.shape[1:])
-              for a, b, p in zip(bounds[:-1], bounds[1:], inits, strict=True)]
-    assert all(np.may_share_memory(p, flat) for p in params), "a parameter view was copied"
+
+    def model_params(rows: np.ndarray) -> list[np.ndarray]:
+        # the model's arrays as views into rows (copies, all parameters of a copy)
+        views = [rows[:, a:b].reshape(copies, *p.shape[1:])
+                 for a, b, p in zip(bounds[:-1], bounds[1:], inits, strict=True)]
+        assert all(np.may_share_memory(v, rows) for v in views), "a parameter view was copied"
+        return views
+
+    params = model_params(flat)
     optimizers = [optimizer([flat[i * k:(i + 1) * k]], lr=float(lr_i), **hyperparameters)
                   for i, lr_i in enumerate(lrs)]
     if not getattr(optimizers[0], "elementwise", True):
@@ -299,6 +305,8 @@ def train(model: _Model, optimizer: type, data: Dataset, lr, epochs: int, batch_
     def record(epoch):
         column = int(np.searchsorted(recorded, epoch))
         alive = diverged_at < 0
+        # the losses of the point each optimizer names (Optimizer.evaluation_params), laid out as flat
+        params = model_params(np.concatenate([opt.evaluation_params()[0] for opt in optimizers]))
         losses = model.losses(params, X, y)
         blown = alive & has_diverged(losses, DIVERGENCE_THRESHOLD)
         diverged_at[blown] = epoch

@@ -184,6 +184,17 @@ class Optimizer:
 
     # --- the public interface ----------------------------------------------------------------
 
+    def evaluation_params(self) -> list[np.ndarray]:
+        """The parameters at which the loss of the current iterate is measured: ``self.params`` here.
+
+        Every runner of optlib (:func:`optlib.trajectory.run`, :func:`~optlib.trajectory.run_stochastic`,
+        :func:`optlib.models.train`) records its points and losses at these arrays, while gradients are
+        taken at ``self.params``. A method whose answer is not the point where it takes gradients
+        (schedule-free SGD and AdamW evaluate at their average ``x``) returns that point, computed
+        without changing any state; the caller must not write into what it returns.
+        """
+        return self.params
+
     @property
     def hyperparameters(self) -> dict:
         """A copy of the current hyperparameters, e.g. ``{'lr': 0.1, 'momentum': 0.0, ...}``."""

@@ -75,7 +75,9 @@ class Trajectory(Diverges):
 
     * ``steps``: the step numbers of the rows, ``0, 1, ..., T`` (``run_stochastic`` with ``record_every=r``
       records ``0, r, 2r, ...`` and ``T``);
-    * ``points`` ``(rows, *batch, *param_shape)``: the iterates :math:`\theta_t` at those steps;
+    * ``points`` ``(rows, *batch, *param_shape)``: the iterates :math:`\theta_t` at those steps, where the
+      optimizer evaluates them (:meth:`~optlib.optimizer.Optimizer.evaluation_params`: its parameters, or
+      for a schedule-free method its average :math:`x_t`);
     * ``losses`` ``(rows, *batch)``: the (full) loss at each recorded iterate;
     * ``diverged_at``: ``None`` (``-1`` entries in a batch) for runs that stayed finite, else the first
       recorded step whose loss broke the divergence rule (from there on, points and losses are NaN);
@@ -162,8 +164,8 @@ def run(optimizer: type[Optimizer] | Callable[..., Optimizer], surface: Surface,
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for t in range(steps + 1):
-            points[t] = theta
-            losses[t] = surface.value(theta)
+            points[t] = point = opt.evaluation_params()[0]
+            losses[t] = surface.value(point)
             if t == steps or (t % 25 == 0 and _diverged(points[t], losses[t], divergence_threshold).all()):
                 break   # (every run has diverged: the rest would be NaN)
             opt.step([surface.gradient(theta)])
@@ -262,10 +264,17 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
         opts = [optimizer([w], **hyperparameters)]
     refuse_coupled_runs(opts[0], runs)
     gradient = getattr(problem, "_batch_gradient", problem.batch_gradient)
+
+    def evaluation_point():
+        # where each run is evaluated (Optimizer.evaluation_params), stacked as w is
+        if sweep:
+            return np.stack([opt.evaluation_params()[0] for opt in opts])
+        return opts[0].evaluation_params()[0]
+
     recorded = np.unique(np.r_[np.arange(0, steps + 1, record_every), steps])
     points = np.full((len(recorded), *w.shape), np.nan)
     averages = np.full((len(recorded), *w.shape), np.nan)
-    points[0] = averages[0] = w
+    points[0] = averages[0] = evaluation_point()
     row = 1  # the next row to fill
     running = w.copy()
     batches_per_epoch = n // B
@@ -294,13 +303,14 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
                     opt.step([g[i]])
             else:
                 opts[0].step([g])
-            # running mean of w_1 ... w_t
+            point = evaluation_point()
+            # running mean of the iterates 1 ... t
             if t == 1:
-                running[...] = w
+                running[...] = point
             else:
-                running += (w - running) / t
+                running += (point - running) / t
             if recorded[row] == t:
-                points[row], averages[row] = w, running
+                points[row], averages[row] = point, running
                 row += 1
             if t % 25 == 0 and not np.isfinite(w).reshape(runs, -1).all(axis=1).any():
                 break  # every copy has overflowed: the rest of the run would be NaN

@@ -186,3 +186,25 @@ def test_train_refuses_an_optimizer_that_is_not_elementwise(monkeypatch):
         train(model, Muon, data, 0.1, epochs=1, batch_size=4, seeds=[0, 1])
     with pytest.raises(ValueError, match="Muon is not element-wise"):  # even one seed: its arrays are stacked
         train(model, Muon, data, 0.1, epochs=1, batch_size=4, seeds=[0])
+
+
+class AnswersWithItsStart(SGD):
+    """SGD whose evaluation point is where it started: a runner that measures there records the first loss
+    at every epoch, though the parameters move."""
+
+    def __init__(self, params, **hyperparameters):
+        super().__init__(params, **hyperparameters)
+        self.start = [p.copy() for p in self.params]
+
+    def evaluation_params(self):
+        return self.start
+
+
+def test_train_records_losses_where_the_optimizer_evaluates():
+    data, model = small_data(), MLP(5, 4, 3)
+    histories = train(model, AnswersWithItsStart, data, [0.05, 0.1], epochs=3, batch_size=8, seeds=[0, 1])
+    moving = train(model, SGD, data, [0.05, 0.1], epochs=3, batch_size=8, seeds=[0, 1])
+    for history, sgd in zip(histories, moving, strict=True):
+        np.testing.assert_array_equal(history.train_loss, sgd.train_loss[:, :1].repeat(4, axis=1))
+        np.testing.assert_array_equal(history.test_accuracy, sgd.test_accuracy[:, :1].repeat(4, axis=1))
+        assert np.all(sgd.train_loss[:, -1] < sgd.train_loss[:, 0])   # while the parameters did move
