@@ -135,10 +135,7 @@ def plot_paths(surface: Surface, trajectories: Mapping[str, Trajectory], ax: Axe
     A run that diverged is drawn up to its last finite point, which is marked with a cross and
     the step at which it left. The view widens to show every start point.
     """
-    (x0, x1), (y0, y1) = surface.bounds
-    for path in trajectories.values():
-        (sx, sy) = path.points[0]
-        x0, x1, y0, y1 = min(x0, sx - 0.2), max(x1, sx + 0.2), min(y0, sy - 0.2), max(y1, sy + 0.2)
+    (x0, x1), (y0, y1) = surface.window([path.points[0] for path in trajectories.values()])
     ax.set(xlim=(x0, x1), ylim=(y0, y1))
     artists = []
     for label, path in trajectories.items():

@@ -259,9 +259,6 @@ class Explorer:
     def defaults(self) -> dict:
         return {c.name: c.default for c in self.controls}
 
-    def control(self, name: str) -> Slider | Choice:
-        return next(c for c in self.controls if c.name == name)
-
     def data(self, **params) -> dict:
         """The data of one setting (missing parameters at their defaults)."""
         unknown = set(params) - set(self.defaults)
@@ -285,6 +282,15 @@ class Explorer:
             return panel.contour(params)
         name = str(params.get(panel.contour, panel.contour))
         return name, get_surface(name)
+
+    def window(self, panel: Panel, params: Mapping, data: Mapping) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The x and y ranges of a contour panel for ``params`` and their ``data``: ``panel.xlim`` and
+        ``panel.ylim`` where fixed, else :meth:`Surface.window <optlib.surfaces.Surface.window>` around the
+        first point of every line (where each run starts). Both forms show this window."""
+        starts = [(series.x[0], series.y[0]) for series in (data.get(line.key) for line in panel.lines)
+                  if series is not None and len(series.x) and np.isfinite(series.x[0])]
+        x, y = self.surface(panel, params)[1].window(starts)
+        return panel.xlim or x, panel.ylim or y
 
     # --- live form: matplotlib, set up once, updated per setting -----------------------------
 
@@ -316,12 +322,6 @@ class Explorer:
         return live_widget(self)
 
     # --- site form --------------------------------------------------------------------------
-
-    def site_settings(self) -> tuple[list[dict], list[list]]:
-        """The website's controls (name, label, values) and every setting of their grid."""
-        from .site import site_grid
-
-        return site_grid(self)
 
     def static(self) -> str:
         """The website's HTML: controls, a Bokeh figure of precomputed data, a PNG for print."""

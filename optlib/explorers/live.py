@@ -125,15 +125,9 @@ def update_view(explorer, view: SimpleNamespace, params: Mapping) -> SimpleNames
             handles.append(artist)
             labels.append(series.label)
     for ax, panel in zip(view.axes, explorer.panels, strict=True):
-        _, surface = explorer.surface(panel, params)
-        if surface is not None and panel.xlim is None:
-            (x0, x1), (y0, y1) = surface.bounds
-            for key in (line.key for line in panel.lines):
-                series = data.get(key)
-                if series is not None and len(series.x) and np.isfinite(series.x[0]):
-                    sx, sy = series.x[0], series.y[0]
-                    x0, x1, y0, y1 = min(x0, sx - 0.2), max(x1, sx + 0.2), min(y0, sy - 0.2), max(y1, sy + 0.2)
-            ax.set(xlim=(x0, x1), ylim=(y0, y1))
+        if panel.contour is not None:
+            xlim, ylim = explorer.window(panel, params, data)
+            ax.set(xlim=xlim, ylim=ylim)
             continue
         if panel.xlim is None or panel.ylim is None:
             ax.relim(visible_only=True)
