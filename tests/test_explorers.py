@@ -242,3 +242,39 @@ def test_sgd_explorer_marks_where_the_first_order_formula_fails():
     assert 0.05 < limit < 0.5
     panel = build("sgd_explorer").panels[2]
     assert panel.vspans[0][0] == limit
+
+
+def _explorer_imports() -> dict:
+    """module -> the modules of optlib.explorers it imports, at any level (functions included), except
+    under ``if TYPE_CHECKING:`` (annotations only, never run)."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "optlib" / "explorers"
+    graph = {}
+    for path in sorted(package.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skipped = {id(node) for block in ast.walk(tree) if isinstance(block, ast.If)
+                   and ast.unparse(block.test) == "TYPE_CHECKING" for stmt in block.body for node in ast.walk(stmt)}
+        imported = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and id(node) not in skipped:
+                imported |= {node.module} if node.module else {alias.name for alias in node.names}
+        graph[path.stem] = imported - {path.stem}
+    return graph
+
+
+def test_the_explorers_import_graph_has_no_cycle():
+    """Parts <- forms <- base <- chapters' explorers <- the package: no module imports one that imports it
+    back, not even inside a function."""
+    from graphlib import TopologicalSorter
+
+    graph = _explorer_imports()
+    assert "site" in graph["base"] and "live" in graph["base"]
+    assert "base" not in graph["site"] and "base" not in graph["live"]
+    list(TopologicalSorter(graph).static_order())   # raises graphlib.CycleError on a cycle
+
+
+def test_an_explorer_is_named_after_its_factory(small_sweep):
+    for name in CHAPTER_EXPLORERS:
+        assert build(name, small_sweep).name == name

@@ -27,7 +27,7 @@ from ..plots import color
 from ..problems import DATA_SETS, noise_ball, regression_problem, regression_surface
 from ..sgd import SGD
 from ..trajectory import run_stochastic
-from .base import Choice, Explorer, Line, Panel, Series, Slider
+from .base import Choice, Explorer, Line, Panel, Series, Slider, explorer_factory
 
 __all__ = ["sgd_explorer", "measured_plateau", "formula_fails_above"]
 
@@ -109,6 +109,7 @@ def contour(params) -> tuple:
     return f"{data} data, noise {noise}", regression_surface(data, noise)
 
 
+@explorer_factory
 def sgd_explorer(steps: int = 300):
     """GD against SGD (and SGD's running average) on a 2-D least-squares problem.
 
@@ -166,4 +167,4 @@ def sgd_explorer(steps: int = 300):
               notes=((0.03, 0.97, f"shaded: formula off by > 50% (η ≥ {limit:.2g})"),)),
     ]
     points = {"names": ("start_x", "start_y"), "label": "start point", "values": [(-2.0, 2.0), (3.0, -1.0)]}
-    return Explorer(compute, controls, panels, points=points, figsize=(11.5, 3.8), name="sgd_explorer")
+    return Explorer(compute, controls, panels, points=points, figsize=(11.5, 3.8))

@@ -20,7 +20,7 @@ import numpy as np
 from ..problems import DATA_SETS, N_SAMPLES, regression_problem, regression_surface
 from ..sgd import SGD
 from ..trajectory import run_stochastic
-from .base import Choice, Explorer, Series, Slider
+from .base import Choice, Explorer, Series, Slider, explorer_factory
 from .ch03_sgd import _gap, path_and_loss_panels
 
 __all__ = ["minibatch_explorer"]
@@ -34,6 +34,7 @@ def _run(data: str, noise: float, n: int, start_x: float, start_y: float, batch_
                           batch_size=batch_size, rng=np.random.default_rng(seed), lr=lr)
 
 
+@explorer_factory
 def minibatch_explorer(n: int = N_SAMPLES):
     """SGD, mini-batch SGD and GD at the same budget of per-example gradients.
 
@@ -78,4 +79,4 @@ def minibatch_explorer(n: int = N_SAMPLES):
         Slider("seed", 0, 9, 0, label="seed", step=1, grid=[0, 1, 2]),
     ]
     points = {"names": ("start_x", "start_y"), "label": "start point", "values": [(-2.0, 2.0), (3.0, -1.0)]}
-    return Explorer(compute, controls, panels, points=points, name="minibatch_explorer")
+    return Explorer(compute, controls, panels, points=points)

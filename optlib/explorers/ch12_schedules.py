@@ -12,12 +12,13 @@ from ..schedules import SCHEDULE_NAMES, make_schedule, scheduled
 from ..sgd import SGD
 from ..surfaces import rosenbrock
 from ..trajectory import run
-from .base import Choice, Explorer, Line, Panel, Series, Slider
+from .base import Choice, Explorer, Line, Panel, Series, Slider, explorer_factory
 
 __all__ = ["schedule_explorer"]
 
 
 
+@explorer_factory
 def schedule_explorer(steps: int = 300):
     """Adam (or momentum) on Rosenbrock with a schedule against the same optimizer at a constant rate."""
     surface = rosenbrock()
@@ -74,4 +75,4 @@ def schedule_explorer(steps: int = 300):
         Slider("lr", 0.01, 2.0, 1.0, log=True, label="peak η (Adam; momentum: × 1e-3)", grid=6),
         Choice("optimizer", ["Adam", "Momentum"], "Adam", label="optimizer"),
     ]
-    return Explorer(compute, controls, panels, figsize=(11.0, 3.6), name="schedule_explorer")
+    return Explorer(compute, controls, panels, figsize=(11.0, 3.6))

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..models import Sweep
 from ..plots import color
-from .base import Choice, Explorer, Line, Panel, Series, Slider
+from .base import Choice, Explorer, Line, Panel, Series, Slider, explorer_factory
 
 __all__ = ["choosing_explorer", "seed_band"]
 
@@ -26,6 +26,7 @@ def seed_band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tuple(np.ma.filled(stat(axis=0).astype(float), np.nan) for stat in stats)
 
 
+@explorer_factory
 def choosing_explorer(sweep: Sweep, optimizer: str = "SGD", reference: str = "Adam"):
     """Training loss and test accuracy of ``optimizer`` at a chosen learning rate, against ``reference``.
 
@@ -96,4 +97,4 @@ def choosing_explorer(sweep: Sweep, optimizer: str = "SGD", reference: str = "Ad
         Slider("reference_lr", float(lrs[0]), float(lrs[-1]), float(lrs[sweep.best_index(reference)]),
                log=True, label="reference's learning rate η", grid=[float(v) for v in lrs]),
     ]
-    return Explorer(compute, controls, panels, figsize=(10.0, 3.4), name="choosing_explorer")
+    return Explorer(compute, controls, panels, figsize=(10.0, 3.4))

@@ -25,8 +25,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..plots import decade_ticks, plot_contour
+from .parts import Choice
 
-__all__ = ["blank_figure", "setup_view", "update_view", "LiveFigure", "live_widget"]
+__all__ = ["blank_figure", "setup_view", "update_view", "LiveFigure", "control_widget", "live_widget"]
 
 _DASH = {"solid": "-", "dashed": "--", "dotted": ":"}
 
@@ -318,13 +319,31 @@ def _png(rgba: np.ndarray) -> bytes:
             + chunk(b"IEND", b""))
 
 
+def control_widget(control):
+    """The ipywidgets control of a :class:`~optlib.explorers.parts.Slider` or
+    :class:`~optlib.explorers.parts.Choice`."""
+    import ipywidgets as widgets
+
+    style = {"description_width": "initial"}
+    if isinstance(control, Choice):
+        return widgets.Dropdown(options=list(control.options), value=control.default, description=control.text,
+                                style=style)
+    if control.log:
+        return widgets.FloatLogSlider(value=control.default, base=10, min=np.log10(control.low),
+                                      max=np.log10(control.high), step=0.01, description=control.text,
+                                      style=style, continuous_update=False, readout_format=".3g")
+    step = control.step or (control.high - control.low) / 100
+    return widgets.FloatSlider(value=control.default, min=control.low, max=control.high, step=step,
+                               description=control.text, style=style, continuous_update=False)
+
+
 def live_widget(explorer):
     """The controls, the setting's title as text, and the figure as an image redrawn on every change."""
     import html
 
     import ipywidgets as widgets
 
-    controls = {c.name: c.widget() for c in explorer.controls}
+    controls = {c.name: control_widget(c) for c in explorer.controls}
     figure = LiveFigure(explorer, title_in_image=False)
     width, height = (int(round(size * explorer.dpi)) for size in explorer.figsize)
     image = widgets.Image(format="png", width=width, height=height)   # filled by redraw() below

@@ -28,10 +28,14 @@ import io
 import itertools
 import json
 import zlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .base import Choice, Explorer
+from .parts import Choice
+
+if TYPE_CHECKING:   # (annotations only: the explorer imports this module, which reads it)
+    from .base import Explorer
 
 __all__ = ["site_grid", "site_data", "site_html", "format_value"]
 
