@@ -17,7 +17,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from .surfaces import Surface
-from .trajectory import Trajectory
+from .trajectory import Trajectory, loss_gap
 
 __all__ = ["OPTIMIZER_COLORS", "color", "contour_grid", "decade_ticks", "draw_runs", "loss_lines", "plot_contour",
            "plot_paths", "plot_trajectories", "plot_losses"]
@@ -170,10 +170,8 @@ def loss_lines(trajectories: Mapping[str, Trajectory], min_value: float, ax: Axe
     """
     artists = []
     for label, path in trajectories.items():
-        gap = path.losses - min_value
-        steps = np.arange(len(gap))
-        shown = np.isfinite(gap) & (gap > 0)
-        artists += ax.plot(steps[shown], gap[shown], color=color(label), label=label, linewidth=1.5)
+        gap = loss_gap(path.losses, min_value)
+        artists += ax.plot(np.arange(len(gap)), gap, color=color(label), label=label, linewidth=1.5)
         if path.diverged:
             artists.append(ax.axvline(path.diverged_at, color=color(label), linestyle=":", linewidth=1))
     return artists

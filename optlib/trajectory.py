@@ -39,7 +39,7 @@ from .optimizer import Optimizer
 from .surfaces import Surface
 from .validation import function, generator, non_negative_int, one_of, positive_int, real_number
 
-__all__ = ["DIVERGENCE_THRESHOLD", "has_diverged", "Diverges", "Trajectory", "refuse_coupled_runs", "run",
+__all__ = ["DIVERGENCE_THRESHOLD", "has_diverged", "loss_gap", "Diverges", "Trajectory", "refuse_coupled_runs", "run",
            "run_stochastic"]
 
 DIVERGENCE_THRESHOLD = 1e12
@@ -50,6 +50,13 @@ def has_diverged(losses, threshold: float = DIVERGENCE_THRESHOLD) -> np.ndarray:
     """The divergence rule: True where a loss is NaN, infinite, or above ``threshold``."""
     losses = np.asarray(losses, dtype=float)
     return ~np.isfinite(losses) | (losses > threshold)
+
+
+def loss_gap(losses, min_value: float) -> np.ndarray:
+    """``f(theta_t) - f*``, as every loss figure of the book draws it on a log axis: NaN where it is not
+    positive (at the minimum, to rounding) or not finite (after divergence), so a line leaves a gap there."""
+    gap = np.asarray(losses, dtype=float) - min_value
+    return np.where(np.isfinite(gap) & (gap > 0), gap, np.nan)
 
 
 class Diverges:

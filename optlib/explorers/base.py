@@ -42,7 +42,7 @@ from .live import blank_figure, live_widget, setup_view, update_view
 from .parts import Choice, Line, Panel, Series, Slider
 from .site import site_html
 
-__all__ = ["Slider", "Choice", "Series", "Line", "Panel", "Explorer", "explorer_factory", "explorer_mode"]
+__all__ = ["Slider", "Choice", "Series", "Line", "Panel", "Explorer", "explorer_factory", "explorer_mode", "run_label"]
 
 
 def explorer_mode() -> str:
@@ -156,6 +156,12 @@ class Explorer:
             display(HTML(self.static()))
         else:
             display(self.live())
+
+
+def run_label(label: str, path) -> str:
+    """A run's legend label: a run that diverged (a :class:`~optlib.trajectory.Trajectory`) says at which
+    step, the same way in every explorer."""
+    return f"{label} (diverged at step {path.diverged_at})" if path.diverged else label
 
 
 def explorer_factory(factory: Callable[..., Explorer]) -> Callable[..., Explorer]:

@@ -26,8 +26,8 @@ import numpy as np
 from ..plots import color
 from ..problems import DATA_SETS, noise_ball, regression_problem, regression_surface
 from ..sgd import SGD
-from ..trajectory import run_stochastic
-from .base import Choice, Explorer, Line, Panel, Series, Slider, explorer_factory
+from ..trajectory import loss_gap, run_stochastic
+from .base import Choice, Explorer, Line, Panel, Series, Slider, explorer_factory, run_label
 
 __all__ = ["sgd_explorer", "measured_plateau", "formula_fails_above"]
 
@@ -84,11 +84,6 @@ def _sgd_run(data: str, noise: float, start_x: float, start_y: float, steps: int
                           rng=np.random.default_rng(seed), sampling="replace", lr=lr, lr_schedule=decay)
 
 
-def _gap(losses, min_value):
-    gap = losses - min_value
-    return np.where(np.isfinite(gap) & (gap > 0), gap, np.nan)
-
-
 def path_and_loss_panels(runs: dict, contour, loss_xlabel: str, loss_width: float) -> list[Panel]:
     """The SGD and mini-batch explorers' first two panels: each run's path (``key_path``) over the
     contours ``contour(params)``, and its excess loss (``key_loss``) on :data:`LOSS_RANGE` with the
@@ -128,11 +123,10 @@ def sgd_explorer(steps: int = 300):
         gd = _gd_run(data, noise, start_x, start_y, steps, lr)
         sgd = _sgd_run(data, noise, start_x, start_y, steps, lr, schedule, int(seed))
         out = {"title": f"η = {lr:.3g} ({schedule}), label noise = {noise:.2g}, {data} data"}
-        for key, points, losses, diverged_at in [("gd", gd.points, gd.losses, gd.diverged_at),
-                                                 ("sgd", sgd.points, sgd.losses, sgd.diverged_at),
-                                                 ("avg", sgd.averages, sgd.average_losses, sgd.diverged_at)]:
-            label = runs[key][0] + (f", diverged at step {diverged_at}" if diverged_at is not None else "")
-            gap = _gap(losses, surface.min_value)
+        for key, path, points, losses in [("gd", gd, gd.points, gd.losses), ("sgd", sgd, sgd.points, sgd.losses),
+                                          ("avg", sgd, sgd.averages, sgd.average_losses)]:
+            label = run_label(runs[key][0], path)
+            gap = loss_gap(losses, surface.min_value)
             out[f"{key}_path"] = Series(points[:, 0], points[:, 1], label)
             out[f"{key}_loss"] = Series(np.arange(len(gap)), gap, label)
         ball = noise_ball(problem, lr)

@@ -11,8 +11,8 @@ from ..plots import color
 from ..schedules import SCHEDULE_NAMES, make_schedule, scheduled
 from ..sgd import SGD
 from ..surfaces import rosenbrock
-from ..trajectory import run
-from .base import Choice, Explorer, Line, Panel, Series, Slider, explorer_factory
+from ..trajectory import loss_gap, run
+from .base import Choice, Explorer, Line, Panel, Series, Slider, explorer_factory, run_label
 
 __all__ = ["schedule_explorer"]
 
@@ -53,11 +53,10 @@ def schedule_explorer(steps: int = 300):
                "rate": Series(t, rates, "scheduled η_t", c), "peak": Series([0, steps - 1], [rate, rate], "", c)}
         for key, label, path in [("sched", f"{optimizer}, {schedule}", scheduled_path),
                                  ("const", f"{optimizer}, constant", constant_run(float(lr), optimizer))]:
-            if path.diverged:
-                label += f" (diverged at step {path.diverged_at})"
-            gap = path.losses - surface.min_value
+            label = run_label(label, path)
+            gap = loss_gap(path.losses, surface.min_value)
             out[f"{key}_path"] = Series(path.points[:, 0], path.points[:, 1], label, c)
-            out[f"{key}_loss"] = Series(np.arange(len(gap)), np.where(gap > 0, gap, np.nan), label, c)
+            out[f"{key}_loss"] = Series(np.arange(len(gap)), gap, label, c)
         return out
 
     c = color("Adam")

@@ -9,8 +9,8 @@ import numpy as np
 
 from ..plots import color
 from ..surfaces import SURFACES, Surface, get_surface
-from ..trajectory import Trajectory, run
-from .base import Choice, Explorer, Line, Panel, Series, Slider
+from ..trajectory import Trajectory, loss_gap, run
+from .base import Choice, Explorer, Line, Panel, Series, Slider, run_label
 
 __all__ = ["surface_explorer", "cached_run", "describe", "START_POINTS"]
 
@@ -27,11 +27,9 @@ def describe(params: Mapping) -> str:
 def run_series(label: str, path: Trajectory, min_value: float, i: int) -> dict:
     """The path (x, y against step) and the loss gap ``f(θ_t) − f*`` of one run, under keys ``path{i}``
     and ``loss{i}``; a run that diverged says at which step in its label. Gaps <= 0 are NaN (log axis)."""
-    if path.diverged:
-        label = f"{label} (diverged at step {path.diverged_at})"
-    gap = path.losses - min_value
-    gap = np.where(np.isfinite(gap) & (gap > 0), gap, np.nan)
     c = color(label)
+    label = run_label(label, path)
+    gap = loss_gap(path.losses, min_value)
     return {f"path{i}": Series(path.points[:, 0], path.points[:, 1], label, c),
             f"loss{i}": Series(np.arange(len(gap)), gap, label, c)}
 
