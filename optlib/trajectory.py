@@ -37,7 +37,7 @@ import numpy as np
 
 from .optimizer import Optimizer
 from .surfaces import Surface
-from .validation import function, generator, non_negative_int, one_of, positive_int, real_number
+from .validation import generator, non_negative_int, one_of, positive_int, real_number
 
 __all__ = ["DIVERGENCE_THRESHOLD", "has_diverged", "loss_gap", "Diverges", "Trajectory", "refuse_coupled_runs", "run",
            "run_stochastic"]
@@ -199,13 +199,13 @@ def _full_losses(problem, points: np.ndarray) -> np.ndarray:
 
 
 def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
-                   rng: np.random.Generator | None = None, *, sampling: str = "shuffle",
-                   lr_schedule: Callable[[int], float] | None = None, record_every: int = 1,
+                   rng: np.random.Generator | None = None, *, sampling: str = "shuffle", record_every: int = 1,
                    divergence_threshold: float = DIVERGENCE_THRESHOLD, **hyperparameters) -> Trajectory:
     """Run ``optimizer`` on mini-batch gradients of ``problem`` for ``steps`` steps.
 
     Args:
-        optimizer: an optimizer class such as :class:`optlib.SGD` (or a callable ``f(params, **hyper)``).
+        optimizer: an optimizer class such as :class:`optlib.SGD` (or a callable ``f(params, **hyper)``);
+            with a learning-rate schedule, :func:`optlib.schedules.scheduled` ``(SGD, schedule)``.
         problem: a finite-sum problem (:class:`optlib.problems.FiniteSum`: ``n_samples``,
             ``param_shape``, ``loss(w, idx=None)``, ``batch_gradient(w, idx)``).
         start: the first iterate, shaped ``problem.param_shape``, or a batch of independent copies
@@ -220,8 +220,6 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
             of every batch drawn uniformly and independently, the textbook model of SGD) or ``"subset"``
             (every batch a fresh uniformly random set of ``batch_size`` distinct samples,
             ``rng.choice(n, batch_size, replace=False)``, independent of the other batches).
-        lr_schedule: ``t -> lr``, called with the number of updates already taken (``t = 0, 1, ...``, the
-            convention of :mod:`optlib.schedules`) and assigned to ``opt.lr`` before the update.
         record_every: record the iterate, its average and their full losses every ``record_every`` steps
             (and after the last); computing full losses is what costs on a large data set.
         divergence_threshold: a full loss above this (or non-finite) counts as divergence.
@@ -230,7 +228,7 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
     **A learning-rate sweep.** ``lr`` may be a sequence of ``m`` learning rates: then ``m`` runs, one
     optimizer per learning rate, go through the *same* mini-batches (a fair comparison), stacked along a
     new first batch axis (results of shape ``(rows, m, ...)``; ``optimizer`` is then the list of the ``m``
-    optimizers). It needs an element-wise optimizer and no ``lr_schedule``.
+    optimizers). It needs an element-wise optimizer, and one without a schedule.
     """
     steps = non_negative_int("steps", steps)
     n = problem.n_samples
@@ -245,8 +243,6 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
         raise TypeError("rng must be a numpy.random.Generator (np.random.default_rng(seed)), got None")
     if rng is not None:
         generator(rng)
-    if lr_schedule is not None:
-        function("lr_schedule", lr_schedule)
 
     w = np.array(start, dtype=float)
     shape = tuple(problem.param_shape)
@@ -259,8 +255,9 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
     if sweep:
         if len(lrs) == 0:
             raise ValueError("Invalid lr: [] (a learning-rate sweep needs at least one lr)")
-        if lr_schedule is not None:
-            raise ValueError("lr_schedule sets one learning rate: it cannot be combined with a sequence of lr")
+        if hasattr(optimizer, "schedule"):
+            raise ValueError(f"{optimizer.__name__} sets its learning rate from its schedule: it cannot be swept "
+                             "over a sequence of lr")
         w = np.repeat(w[None], len(lrs), axis=0)  # (m, ...): one run per learning rate, the same samples
     batch_shape = w.shape[:w.ndim - len(shape)]
     runs = int(np.prod(batch_shape, dtype=int))
@@ -302,8 +299,6 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
                 idx = order[:, k * B:(k + 1) * B]
             if not batched and idx.ndim == 2:
                 idx = idx[0]
-            if lr_schedule is not None:
-                opts[0].lr = lr_schedule(t - 1)
             g = gradient(w, idx)
             if sweep:
                 for i, opt in enumerate(opts):

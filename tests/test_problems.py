@@ -213,10 +213,11 @@ def test_full_batch_run_is_gradient_descent(problem):
 
 def test_schedule_sampling_and_average_match_a_hand_written_loop(problem):
     from optlib import SGD
+    from optlib.schedules import scheduled
 
     schedule = lambda t: 0.2 / np.sqrt(t + 1)  # noqa: E731  (t = updates already taken)
-    run = run_stochastic(SGD, problem, np.ones(3), steps=40, batch_size=4, rng=np.random.default_rng(3),
-                         sampling="replace", lr=1.0, lr_schedule=schedule)
+    run = run_stochastic(scheduled(SGD, schedule), problem, np.ones(3), steps=40, batch_size=4,
+                         rng=np.random.default_rng(3), sampling="replace", lr=1.0)
     rng = np.random.default_rng(3)
     w = np.ones(3)
     path = [w]
@@ -235,7 +236,7 @@ def test_schedules_from_optlib_schedules_plug_in(problem):
     from optlib import SGD, schedules
 
     schedule = schedules.step(0.1, step_size=5, gamma=0.5)
-    run = run_stochastic(SGD, problem, np.ones(3), steps=12, batch_size=50, lr=1.0, lr_schedule=schedule)
+    run = run_stochastic(schedules.scheduled(SGD, schedule), problem, np.ones(3), steps=12, batch_size=50, lr=1.0)
     w = np.ones(3)
     for t in range(12):
         w = w - schedule(t) * problem.gradient(w)
@@ -306,8 +307,6 @@ def test_run_stochastic_refuses_bad_input(problem):
         run_stochastic(SGD, problem, np.zeros(2), 5, 2, rng, lr=0.1)
     with pytest.raises(ValueError, match="steps"):
         run_stochastic(SGD, problem, np.zeros(3), -1, 2, rng, lr=0.1)
-    with pytest.raises(TypeError, match="lr_schedule"):
-        run_stochastic(SGD, problem, np.zeros(3), 5, 2, rng, lr=0.1, lr_schedule=0.1)
 
 
 # --- one interface, one runner ---------------------------------------------------------------------------
@@ -382,10 +381,11 @@ def test_stacked_runs_refuse_an_optimizer_that_is_not_elementwise(problem, monke
 
 def test_a_sweep_refuses_a_schedule_and_an_empty_list(problem):
     from optlib import SGD
+    from optlib.schedules import scheduled
 
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match="lr_schedule"):
-        run_stochastic(SGD, problem, np.zeros(3), 5, 2, rng, lr=[0.1, 0.2], lr_schedule=lambda t: 0.1)
+    with pytest.raises(ValueError, match="ScheduledSGD sets its learning rate from its schedule"):
+        run_stochastic(scheduled(SGD, lambda t: 0.1), problem, np.zeros(3), 5, 2, rng, lr=[0.1, 0.2])
     with pytest.raises(ValueError, match="lr"):
         run_stochastic(SGD, problem, np.zeros(3), 5, 2, rng, lr=[])
     with pytest.raises(TypeError, match="record_every"):

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..plots import color
 from ..problems import DATA_SETS, noise_ball, regression_problem, regression_surface
+from ..schedules import scheduled
 from ..sgd import SGD
 from ..trajectory import loss_gap, run_stochastic
 from .base import Choice, Explorer, Line, Panel, Series, Slider, explorer_factory, run_label
@@ -79,9 +80,9 @@ def _sgd_run(data: str, noise: float, start_x: float, start_y: float, steps: int
              seed: int):
     """One-sample SGD from the explorer's start (cached: a slider moved back to a value recomputes nothing)."""
     problem = regression_problem(data, noise)
-    decay = (lambda t: lr / np.sqrt(t + 1)) if schedule == "1/sqrt(t)" else None
-    return run_stochastic(SGD, problem, np.array([start_x, start_y]), steps, batch_size=1,
-                          rng=np.random.default_rng(seed), sampling="replace", lr=lr, lr_schedule=decay)
+    optimizer = scheduled(SGD, lambda t: lr / np.sqrt(t + 1)) if schedule == "1/sqrt(t)" else SGD
+    return run_stochastic(optimizer, problem, np.array([start_x, start_y]), steps, batch_size=1,
+                          rng=np.random.default_rng(seed), sampling="replace", lr=lr)
 
 
 def path_and_loss_panels(runs: dict, contour, loss_xlabel: str, loss_width: float) -> list[Panel]:

@@ -8,14 +8,13 @@ import numpy as np
 
 from ..adam import Adam
 from ..plots import color
-from ..schedules import SCHEDULE_NAMES, make_schedule, scheduled
+from ..schedules import SCHEDULES, make_schedule, scheduled
 from ..sgd import SGD
 from ..surfaces import rosenbrock
 from ..trajectory import loss_gap, run
 from .base import Choice, Explorer, Line, Panel, Series, Slider, explorer_factory, run_label
 
 __all__ = ["schedule_explorer"]
-
 
 
 @explorer_factory
@@ -70,7 +69,7 @@ def schedule_explorer(steps: int = 300):
     ]
     controls = [
         Slider("warmup_steps", 0, 100, 30, label="warm-up steps", step=1, grid=[0, 10, 30, 60, 100]),
-        Choice("schedule", SCHEDULE_NAMES, "warmup_cosine", label="schedule"),
+        Choice("schedule", list(SCHEDULES), "warmup_cosine", label="schedule"),
         Slider("lr", 0.01, 2.0, 1.0, log=True, label="peak η (Adam; momentum: × 1e-3)", grid=6),
         Choice("optimizer", ["Adam", "Momentum"], "Adam", label="optimizer"),
     ]
