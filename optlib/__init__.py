@@ -14,7 +14,8 @@ Modules, each with one job (the import graph flows from figures and widgets down
 tests/test_validation.py checks that this list names every module:
 
 * ``optlib.optimizer``: the base class (checks, in-place updates, checkpoints);
-* one module per optimizer (``optlib.sgd``, ``optlib.adagrad``, ..., ``optlib.muon``);
+* one module per optimizer (``optlib.sgd``, ``optlib.adagrad``, ..., ``optlib.muon``, ``optlib.shampoo``,
+  ``optlib.soap``);
 * ``optlib.averages``: the leaky (exponential moving) averages the optimizers share;
 * ``optlib.validation``: argument checks shared by the whole package (each names the argument; a wrong
   type is a TypeError, a wrong value a ValueError);
@@ -47,9 +48,11 @@ from .optimizer import Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
+from .shampoo import Shampoo
+from .soap import SOAP
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "Adadelta", "Adamax", "RAdam",
-           "Lion", "Muon"]
+           "Lion", "Muon", "Shampoo", "SOAP"]
 __version__ = "0.1.0"
 
 # The book's toolkit, as submodules: optlib.surfaces.quadratic(...), optlib.trajectory.run(...), ...

@@ -16,9 +16,10 @@ symmetric positive definite matrix and ``c`` weights a nonlinearity, so the grad
 parameters in a non-linear way. The gradient is computed here with NumPy, the same function the test
 uses, so torch and optlib see the same gradients as long as their parameters agree.
 
-Cases may also change the learning rate mid-run (``lr_change``: the way a schedule drives an
-optimizer), change the momentum mid-run (``momentum_change``), or inject non-finite gradient entries
-at one step (``nonfinite``: torch's inf/NaN propagation). Muon updates matrices only, so its cases
+Cases may also add seeded noise to every gradient (``noise``: its scale), change the learning rate
+mid-run (``lr_change``: the way a schedule drives an optimizer), change the momentum mid-run
+(``momentum_change``), or inject non-finite gradient entries at one step (``nonfinite``: torch's inf/NaN
+propagation). Muon updates matrices only, so its cases
 run the same problem on two matrices (``shapes``: ``MATRIX_SHAPES``).
 
 Muon's Newton-Schulz iteration runs in bfloat16 in torch (about 3 significant digits), far from the
@@ -166,6 +167,7 @@ def run(make_optimizer, options):
     a, b, c, x0 = problem(options.get("shapes", SHAPES))
     get_params, get, set, step = make_optimizer(x0)
     snapshots = []
+    noise = np.random.default_rng(SEED + 1)   # used only by cases with the "noise" option
     with np.errstate(all="ignore"):
         for t in range(1, N_STEPS + 1):
             if options.get("lr_change") and t == LR_CHANGE_STEP:
@@ -173,6 +175,8 @@ def run(make_optimizer, options):
             if options.get("momentum_change") and t == LR_CHANGE_STEP:
                 set("momentum", get("momentum") * MOMENTUM_CHANGE_FACTOR)
             grads = gradients(a, b, c, get_params(), t)
+            if options.get("noise"):       # a different gradient at every step, as from mini-batches
+                grads = [g + options["noise"] * noise.standard_normal(g.shape) for g in grads]
             if options.get("nonfinite") and t == NONFINITE_STEP:
                 grads = inject_nonfinite(grads)
             step(grads)
@@ -248,5 +252,138 @@ def main():
           f"torch {torch.__version__}: {OUT}")
 
 
+# --- Shampoo and SOAP: pytorch-optimizer's, recorded into kronecker.npz -----------------------------
+#
+#     python tests/reference/make_reference.py kronecker            # every case below
+#     python tests/reference/make_reference.py kronecker SOAP_lr    # only these, keeping the others
+#
+# torch has neither optimizer; optlib follows pytorch-optimizer's (see optlib/shampoo.py and soap.py for
+# why that library). The cases run on a wide and a tall matrix and a vector, with seeded noise on every
+# gradient: SOAP's first step only gathers statistics, so without noise its second gradient would equal
+# the first, whose rotation into its own eigenbasis is diagonal: the off-diagonal entries would be
+# rounding noise, which Adam's division by sqrt(v) + eps blows up to ~1e-9 relative differences between
+# two LAPACKs (mini-batch gradients are never repeated exactly). pytorch-optimizer's SOAP casts the
+# input of its QR decomposition to float32 whatever the parameters' dtype; it is recorded with the same
+# code in float64 (``_soap_qr_float64``). Shampoo's NaN handling is not recorded: torch's SVD raises on a
+# NaN matrix (optlib propagates NaN, as its other optimizers do).
+
+KRONECKER_OUT = Path(__file__).with_name("kronecker.npz")
+KRONECKER_SHAPES = [(3, 4), (4, 3), (5,)]   # wide, tall, a vector
+NOISE = 0.3
+_K = {"shapes": KRONECKER_SHAPES, "noise": NOISE}
+
+KRONECKER_CASES = {
+    "Shampoo_default": ("Shampoo", {}, _K),
+    "Shampoo_lr": ("Shampoo", {"lr": 0.05}, _K),
+    "Shampoo_compute_steps_3": ("Shampoo", {"lr": 0.02, "preconditioning_compute_steps": 3, "matrix_eps": 1e-3}, _K),
+    "Shampoo_compute_steps_10": ("Shampoo", {"lr": 0.02, "preconditioning_compute_steps": 10}, _K),
+    "Shampoo_matrix_eps": ("Shampoo", {"lr": 0.05, "matrix_eps": 1e-2}, _K),
+    "Shampoo_matrix_eps_small": ("Shampoo", {"lr": 0.05, "matrix_eps": 1e-8}, _K),
+    "Shampoo_wd": ("Shampoo", {"lr": 0.02, "weight_decay": 0.3}, _K),
+    "Shampoo_decoupled": ("Shampoo", {"lr": 0.02, "weight_decay": 0.3, "weight_decouple": True}, _K),
+    "Shampoo_fixed_decay": ("Shampoo", {"lr": 0.02, "weight_decay": 0.01, "weight_decouple": True,
+                                        "fixed_decay": True}, _K),
+    "Shampoo_momentum": ("Shampoo", {"lr": 0.02, "momentum": 0.5}, _K),
+    "Shampoo_maximize": ("Shampoo", {"lr": 0.005, "maximize": True}, _K),
+    "Shampoo_lr_change": ("Shampoo", {"lr": 0.05}, {**_K, "lr_change": True}),
+    "SOAP_default": ("SOAP", {}, _K),
+    "SOAP_lr": ("SOAP", {"lr": 0.01}, _K),
+    "SOAP_frequency_1": ("SOAP", {"lr": 0.01, "precondition_frequency": 1}, _K),
+    "SOAP_frequency_3": ("SOAP", {"lr": 0.01, "precondition_frequency": 3}, _K),
+    "SOAP_frequency_50": ("SOAP", {"lr": 0.01, "precondition_frequency": 50}, _K),
+    "SOAP_eps": ("SOAP", {"lr": 0.01, "eps": 1e-3}, _K),
+    "SOAP_betas_shampoo_beta_wd": ("SOAP", {"lr": 0.01, "betas": (0.9, 0.99), "shampoo_beta": 0.8,
+                                            "weight_decay": 0.1}, _K),
+    "SOAP_no_weight_decay": ("SOAP", {"lr": 0.01, "weight_decay": 0.0}, _K),
+    "SOAP_normalize_no_bias_correction": ("SOAP", {"lr": 0.005, "normalize_gradient": True,
+                                                   "correct_bias": False}, _K),
+    "SOAP_max_precondition_dim": ("SOAP", {"lr": 0.01, "max_precondition_dim": 3}, _K),
+    # a 2-vector: its first factor g g^T has a null space of dimension 1, so its eigenbasis is unique up
+    # to signs (a longer vector's is not: see optlib/soap.py)
+    "SOAP_precondition_1d": ("SOAP", {"lr": 0.01, "precondition_1d": True},
+                             {**_K, "shapes": [(3, 4), (4, 3), (2,)]}),
+    "SOAP_maximize": ("SOAP", {"lr": 0.01, "maximize": True}, _K),
+    "SOAP_lr_change": ("SOAP", {"lr": 0.01}, {**_K, "lr_change": True}),
+    "SOAP_nonfinite": ("SOAP", {"lr": 0.01}, {**_K, "nonfinite": True}),
+}
+
+
+def run_pytorch_optimizer(name):
+    """One case of ``KRONECKER_CASES`` with pytorch-optimizer's class, in float64."""
+    import pytorch_optimizer
+    import torch
+
+    cls_name, kwargs, options = KRONECKER_CASES[name]
+
+    def make(x0):
+        params = [torch.tensor(p, dtype=torch.float64) for p in x0]
+        opt = getattr(pytorch_optimizer, cls_name)(params, **kwargs)
+
+        def set_hyperparameter(name, value):
+            for group in opt.param_groups:
+                group[name] = value
+
+        def step(grads):
+            for p, g in zip(params, grads, strict=True):
+                p.grad = torch.from_numpy(np.array(g, dtype=np.float64))
+            opt.step()
+
+        return (lambda: [p.detach().numpy().copy() for p in params],
+                lambda name: opt.param_groups[0][name], set_hyperparameter, step)
+
+    return run(make, options)
+
+
+def _soap_qr_float64(self, state, max_precondition_dim=10000, merge_dims=False):
+    """pytorch_optimizer.SOAP.get_orthogonal_matrix_qr (4.1.0) with its QR in float64, not float32
+    (the merge_dims=False path, the only one optlib offers)."""
+    import torch
+
+    assert not merge_dims
+    exp_avg_sq = state["exp_avg_sq"]
+    matrices = []
+    for ind, (m, o) in enumerate(zip(state["GG"], state["Q"])):
+        if len(m) == 0:
+            matrices.append([])
+            continue
+        matrix_product = m @ o
+        est_eig = (o * matrix_product).sum(dim=0)
+        sort_idx = torch.argsort(est_eig, descending=True)
+        exp_avg_sq = exp_avg_sq.index_select(ind, sort_idx)
+        power_iter = matrix_product.index_select(1, sort_idx)
+        q, _ = torch.linalg.qr(power_iter.to(torch.float64))
+        matrices.append(q.to(power_iter.dtype))
+    state["exp_avg_sq"] = exp_avg_sq
+    return matrices
+
+
+def main_kronecker(names):
+    import importlib.metadata
+
+    import pytorch_optimizer
+    import torch
+
+    pytorch_optimizer.SOAP.get_orthogonal_matrix_qr = _soap_qr_float64
+    torch.set_default_dtype(torch.float64)
+    names = names or list(KRONECKER_CASES)
+    unknown = set(names) - set(KRONECKER_CASES)
+    if unknown:
+        raise SystemExit(f"unknown cases: {sorted(unknown)}")
+    versions = {"torch_version": torch.__version__,
+                "pytorch_optimizer_version": importlib.metadata.version("pytorch_optimizer")}
+    data = dict(np.load(KRONECKER_OUT)) if len(names) < len(KRONECKER_CASES) else {}
+    for key, version in versions.items():
+        if key in data and str(data[key]) != version:
+            raise SystemExit(f"{KRONECKER_OUT} was recorded with {key} {data[key]}, this is {version}")
+    data.update({name: run_pytorch_optimizer(name) for name in names})
+    data.update({key: np.array(version) for key, version in versions.items()})
+    np.savez_compressed(KRONECKER_OUT, **data)
+    print(f"recorded {len(names)} of {len(KRONECKER_CASES)} cases, {KRONECKER_OUT.stat().st_size / 1024:.0f} KB, "
+          f"pytorch-optimizer {versions['pytorch_optimizer_version']}, torch {torch.__version__}: {KRONECKER_OUT}")
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["kronecker"]:
+        main_kronecker(sys.argv[2:])
+    else:
+        main()
