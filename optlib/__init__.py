@@ -47,12 +47,13 @@ from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
+from .schedulefree import ScheduleFreeAdamW, ScheduleFreeSGD
 from .sgd import SGD
 from .shampoo import Shampoo
 from .soap import SOAP
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "Adadelta", "Adamax", "RAdam",
-           "Lion", "Muon", "Shampoo", "SOAP"]
+           "Lion", "Muon", "ScheduleFreeSGD", "ScheduleFreeAdamW", "Shampoo", "SOAP"]
 __version__ = "0.1.0"
 
 # The book's toolkit, as submodules: optlib.surfaces.quadratic(...), optlib.trajectory.run(...), ...

@@ -29,6 +29,8 @@ optlib                                     torch.optim.lr_scheduler (base rate `
                                            ``min_lr``, torch's cosine turns and rises again
 ``warmup_cosine(lr, warmup_steps, ...)``   ``SequentialLR([LinearLR(1/w, 1, w - 1), CosineAnnealingLR(T - w)],
                                            milestones=[w])``, same caveat after ``total_steps``
+``wsd(lr, warmup_steps, ...)``             ``SequentialLR`` of ``LinearLR``, ``ConstantLR(factor=1)`` and a
+                                           ``LambdaLR`` for the linear or 1 - sqrt decay
 =========================================  ==========================================================
 
 Every argument is checked when the schedule is built (``ValueError`` naming the argument), and every
@@ -48,7 +50,7 @@ import numpy as np
 
 from .validation import finite_non_negative, function, non_negative_int, one_of, positive_int
 
-__all__ = ["Schedule", "constant", "step", "exponential", "cosine", "warmup_cosine", "scheduled", "SCHEDULES",
+__all__ = ["Schedule", "constant", "step", "exponential", "cosine", "warmup_cosine", "wsd", "scheduled", "SCHEDULES",
            "make_schedule"]
 
 
@@ -182,6 +184,57 @@ def warmup_cosine(lr: float, warmup_steps: int, total_steps: int, min_lr: float 
         return np.where(t < W, ramp, decay)
 
     return Schedule("warmup_cosine", {"lr": lr, "warmup_steps": W, "total_steps": T, "min_lr": min_lr}, rate)
+
+
+def wsd(lr: float, warmup_steps: int, total_steps: int, decay_steps: int, min_lr: float = 0.0,
+        decay_shape: str = "linear") -> Schedule:
+    r"""Warmup-stable-decay: a linear warm-up, the constant rate ``lr``, then a short decay to ``min_lr``.
+
+    .. math::
+       \eta_t = \begin{cases}
+         \eta\,\dfrac{t+1}{W} & 0 \le t < W \\[1ex]
+         \eta & W \le t < T - D \\[1ex]
+         \eta_{\min} + (\eta - \eta_{\min})\,\big(1 - \phi(s)\big), \quad s = \dfrac{t - (T - D)}{D}
+                               & T - D \le t \le T \\[1ex]
+         \eta_{\min} & t > T
+       \end{cases}
+
+    with :math:`\phi(s) = s` (``decay_shape="linear"``) or :math:`\phi(s) = \sqrt{s}` (``"1-sqrt"``, which
+    Hägele et al. found better). The warm-up is :func:`warmup_cosine`'s (it starts at :math:`\eta/W`);
+    the decay ("cooldown") takes the last ``decay_steps`` of the ``total_steps`` updates, so the run can be
+    continued from any checkpoint of the stable phase and cooled down whenever the budget is known.
+
+    torch: ``SequentialLR`` of ``LinearLR`` (the warm-up), ``ConstantLR(factor=1)`` and a ``LambdaLR`` for
+    the decay. transformers' ``get_wsd_schedule`` has the same phases, with a warm-up that starts at 0.
+
+    References: Hu et al. (2024), "MiniCPM" (WSD); Hägele et al. (2024), "Scaling Laws and Compute-Optimal
+    Training Beyond Fixed Training Durations" (the 1 - sqrt cooldown).
+    """
+    lr = finite_non_negative("lr", lr)
+    warmup_steps = non_negative_int("warmup_steps", warmup_steps)
+    total_steps = positive_int("total_steps", total_steps)
+    decay_steps = positive_int("decay_steps", decay_steps)
+    min_lr = finite_non_negative("min_lr", min_lr)
+    decay_shape = one_of("decay_shape", decay_shape, ("linear", "1-sqrt"))
+    if warmup_steps + decay_steps > total_steps:
+        raise ValueError(f"warmup_steps + decay_steps must be <= total_steps, got {warmup_steps} + {decay_steps} "
+                         f"> total_steps={total_steps}")
+    if min_lr > lr:
+        raise ValueError(f"min_lr must be <= lr, got min_lr={min_lr} > lr={lr}")
+    W, T, D = warmup_steps, total_steps, decay_steps
+    phi = np.sqrt if decay_shape == "1-sqrt" else (lambda s: s)
+
+    def rate(t):
+        # eta_t = eta (t + 1) / W                                  (t < W)
+        ramp = lr * (t + 1) / max(W, 1)
+        # s = (t - (T - D)) / D, held in [0, 1]
+        s = np.clip((t - (T - D)) / D, 0.0, 1.0)
+        # eta_t = eta_min + (eta - eta_min) (1 - phi(s))           (t >= W; s = 0 is the stable phase)
+        stable_then_decay = min_lr + (lr - min_lr) * (1.0 - phi(s))
+        return np.where(t < W, ramp, stable_then_decay)
+
+    return Schedule("wsd", {"lr": lr, "warmup_steps": W, "total_steps": T, "decay_steps": D, "min_lr": min_lr,
+                            "decay_shape": decay_shape}, rate)
 
 
 def scheduled(optimizer_class, schedule: Callable[[int], float]):

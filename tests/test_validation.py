@@ -22,7 +22,7 @@ ROOT = Path(optlib.__file__).parent
 MODULES = ["trajectory", "problems", "models", "schedules", "real_data", "surfaces", "losses"]
 COUNT_NAMES = {"steps", "batch_size", "epochs", "eval_every", "n", "d", "n_samples", "n_docs", "vocabulary",
                "words_per_doc", "step_size", "total_steps", "warmup_steps", "n_inputs", "n_hidden", "n_outputs",
-               "seed", "seeds", "t"}
+               "seed", "seeds", "t", "decay_steps"}
 
 
 def _least_squares():
@@ -84,6 +84,9 @@ COUNTS = [
     ("schedules.cosine", "total_steps", lambda bad: schedules.cosine(0.1, total_steps=bad)),
     ("schedules.warmup_cosine", "warmup_steps", lambda bad: schedules.warmup_cosine(0.1, bad, 10)),
     ("schedules.warmup_cosine", "total_steps", lambda bad: schedules.warmup_cosine(0.1, 0, bad)),
+    ("schedules.wsd", "warmup_steps", lambda bad: schedules.wsd(0.1, bad, 10, 2)),
+    ("schedules.wsd", "total_steps", lambda bad: schedules.wsd(0.1, 0, bad, 2)),
+    ("schedules.wsd", "decay_steps", lambda bad: schedules.wsd(0.1, 0, 10, bad)),
     ("schedules.Schedule.__call__", "t", lambda bad: schedules.constant(0.1)(bad)),
     ("real_data.train_test_split", "n_samples",
      lambda bad: real_data.train_test_split(bad, 0.5, np.random.default_rng(0))),

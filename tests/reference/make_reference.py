@@ -382,8 +382,134 @@ def main_kronecker(names):
           f"pytorch-optimizer {versions['pytorch_optimizer_version']}, torch {torch.__version__}: {KRONECKER_OUT}")
 
 
+# --- schedule-free SGD and AdamW: the `schedulefree` package (tests/reference/schedulefree.npz) -------------
+#
+#     python tests/reference/make_reference.py --schedulefree [CASE ...]
+#
+# Same problem, steps, snapshots and lr change as above, recorded from the package's ScheduleFree classes
+# (``foreach=False``, float64; the ``*Reference`` classes too where a case says so). At every snapshot the
+# loop records the parameters in train mode (y), switches to eval mode, records them again (the average x)
+# and switches back: the round trip a training loop makes to evaluate. ``switch_every_step`` does it after
+# every step. The file stores, per case, an array (2, len(SNAPSHOTS), n): y and x at the snapshots.
+
+SCHEDULEFREE_OUT = Path(__file__).with_name("schedulefree.npz")
+SCHEDULEFREE_CLASSES = {"ScheduleFreeSGD": "SGDScheduleFree", "ScheduleFreeAdamW": "AdamWScheduleFree"}
+
+SCHEDULEFREE_CASES = {
+    "ScheduleFreeSGD_default": ("ScheduleFreeSGD", {}, {}),
+    "ScheduleFreeSGD_momentum_wd": ("ScheduleFreeSGD", {"lr": 0.5, "momentum": 0.7, "weight_decay": 0.2}, {}),
+    "ScheduleFreeSGD_warmup": ("ScheduleFreeSGD", {"lr": 1.0, "warmup_steps": 30}, {}),
+    "ScheduleFreeSGD_r": ("ScheduleFreeSGD", {"lr": 0.5, "r": 1.5}, {}),
+    "ScheduleFreeSGD_weight_lr_power": ("ScheduleFreeSGD", {"warmup_steps": 30, "weight_lr_power": 0.5}, {}),
+    "ScheduleFreeSGD_lr_change": ("ScheduleFreeSGD", {"lr": 0.8, "warmup_steps": 10}, {"lr_change": True}),
+    "ScheduleFreeSGD_switch_every_step": ("ScheduleFreeSGD", {"lr": 0.5, "momentum": 0.8},
+                                          {"switch_every_step": True}),
+    "ScheduleFreeSGD_reference_class": ("ScheduleFreeSGD", {"lr": 0.5, "weight_decay": 0.1, "warmup_steps": 10},
+                                        {"package_class": "SGDScheduleFreeReference"}),
+    "ScheduleFreeAdamW_default": ("ScheduleFreeAdamW", {}, {}),
+    "ScheduleFreeAdamW_lr_betas_eps": ("ScheduleFreeAdamW", {"lr": 0.05, "betas": (0.8, 0.99), "eps": 1e-3}, {}),
+    "ScheduleFreeAdamW_wd": ("ScheduleFreeAdamW", {"lr": 0.05, "weight_decay": 0.3}, {}),
+    "ScheduleFreeAdamW_warmup": ("ScheduleFreeAdamW", {"lr": 0.1, "warmup_steps": 30}, {}),
+    "ScheduleFreeAdamW_r": ("ScheduleFreeAdamW", {"lr": 0.05, "r": 2.0, "warmup_steps": 5}, {}),
+    "ScheduleFreeAdamW_weight_lr_power": ("ScheduleFreeAdamW", {"lr": 0.1, "warmup_steps": 30,
+                                                                "weight_lr_power": 0.0}, {}),
+    "ScheduleFreeAdamW_lr_change": ("ScheduleFreeAdamW", {"lr": 0.1, "weight_decay": 0.1}, {"lr_change": True}),
+    "ScheduleFreeAdamW_switch_every_step": ("ScheduleFreeAdamW", {"lr": 0.05, "betas": (0.5, 0.999)},
+                                            {"switch_every_step": True}),
+    "ScheduleFreeAdamW_reference_class": ("ScheduleFreeAdamW", {"lr": 0.05, "weight_decay": 0.1,
+                                                                "warmup_steps": 10},
+                                          {"package_class": "AdamWScheduleFreeReference"}),
+}
+
+
+def run_schedule_free(make_optimizer, options):
+    """N_STEPS steps with train/eval round trips; returns y and x at SNAPSHOTS, shape (2, len(SNAPSHOTS), n).
+
+    ``make_optimizer(x0)`` returns ``(get_params, get, set, step, train, eval)``; the recording script and
+    the tests share this loop, as they share :func:`run`.
+    """
+    a, b, c, x0 = problem()
+    get_params, get, set, step, train, eval = make_optimizer(x0)
+    flat = lambda: np.concatenate([p.ravel() for p in get_params()])  # noqa: E731
+    ys, xs = [], []
+    train()
+    for t in range(1, N_STEPS + 1):
+        if options.get("lr_change") and t == LR_CHANGE_STEP:
+            set("lr", get("lr") * LR_CHANGE_FACTOR)
+        step(gradients(a, b, c, get_params(), t))
+        if t in SNAPSHOTS:
+            ys.append(flat())
+        if t in SNAPSHOTS or options.get("switch_every_step"):
+            eval()
+            if t in SNAPSHOTS:
+                xs.append(flat())
+            train()
+    return np.array([ys, xs])
+
+
+def run_schedulefree_package(name):
+    """One case with the schedulefree package's class, single-tensor (``foreach=False``), in float64."""
+    import contextlib
+    import io
+
+    import schedulefree
+    import torch
+
+    cls_name, kwargs, options = SCHEDULEFREE_CASES[name]
+    package_class = getattr(schedulefree, options.get("package_class", SCHEDULEFREE_CLASSES[cls_name]))
+
+    def make(x0):
+        params = [torch.tensor(p, dtype=torch.float64) for p in x0]
+        opt = package_class(params, foreach=False, **kwargs)
+
+        def set_hyperparameter(name, value):
+            for group in opt.param_groups:
+                group[name] = value
+
+        def step(grads):
+            for p, g in zip(params, grads, strict=True):
+                p.grad = torch.from_numpy(np.array(g, dtype=np.float64))
+            opt.step()
+
+        def quietly(switch):   # AdamWScheduleFreeReference prints "Switching to ... mode"
+            def call():
+                with contextlib.redirect_stdout(io.StringIO()):
+                    switch()
+            return call
+
+        return (lambda: [p.detach().numpy().copy() for p in params], lambda name: opt.param_groups[0][name],
+                set_hyperparameter, step, quietly(opt.train), quietly(opt.eval))
+
+    return run_schedule_free(make, options)
+
+
+def main_schedulefree(names):
+    import schedulefree  # noqa: F401  (fail early if the package is missing)
+    import torch
+    from importlib.metadata import version
+
+    torch.set_default_dtype(torch.float64)
+    names = names or list(SCHEDULEFREE_CASES)
+    unknown = set(names) - set(SCHEDULEFREE_CASES)
+    if unknown:
+        raise SystemExit(f"unknown schedule-free cases: {sorted(unknown)}")
+    package = version("schedulefree")
+    data = dict(np.load(SCHEDULEFREE_OUT)) if len(names) < len(SCHEDULEFREE_CASES) else {}
+    if data and str(data["schedulefree_version"]) != package:
+        raise SystemExit(f"{SCHEDULEFREE_OUT} was recorded with schedulefree {data['schedulefree_version']}, "
+                         f"this is {package}")
+    data.update({name: run_schedulefree_package(name) for name in names})
+    data["schedulefree_version"] = np.array(package)
+    data["torch_version"] = np.array(torch.__version__)
+    np.savez_compressed(SCHEDULEFREE_OUT, **data)
+    print(f"recorded {len(names)} of {len(SCHEDULEFREE_CASES)} cases, {SCHEDULEFREE_OUT.stat().st_size / 1024:.0f} KB, "
+          f"schedulefree {package}, torch {torch.__version__}: {SCHEDULEFREE_OUT}")
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["kronecker"]:
         main_kronecker(sys.argv[2:])
+    elif sys.argv[1:2] == ["--schedulefree"]:
+        main_schedulefree(sys.argv[2:])
     else:
         main()
