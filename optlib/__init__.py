@@ -27,6 +27,7 @@ tests/test_validation.py checks that this list names every module:
 * ``optlib.models``: linear models and a small MLP with hand-written backprop, and their training loop
   over epochs and seeds (``train``, ``lr_sweep``);
 * ``optlib.gradcheck``: a finite-difference gradient checker;
+* ``optlib.statistics``: summaries of a result over seeds (``seed_band``: the median or the mean, and the range);
 * ``optlib.trajectory``: run an optimizer on a surface (``run``) or on mini-batches of a finite sum
   (``run_stochastic``); one result type (``Trajectory``) and one divergence rule;
 * ``optlib.schedules``: learning-rate schedules as functions of the step;
