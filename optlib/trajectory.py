@@ -235,7 +235,7 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
     if rng is None and not full_batch:
         raise TypeError("rng must be a numpy.random.Generator (np.random.default_rng(seed)), got None")
     if rng is not None:
-        generator(rng)
+        generator("rng", rng)
     if lr_schedule is not None:
         function("lr_schedule", lr_schedule)
 
