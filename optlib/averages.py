@@ -30,6 +30,7 @@ def lerp(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
     >>> lerp(np.array([1e8]), np.array([1e-8]), 1.0)
     array([1.e-08])
     """
+    # (1 - w) s + w e, computed from the nearer end, as torch's lerp does
     if abs(weight) < 0.5:
         # s + w (e - s)
         return start + weight * (end - start)
