@@ -274,7 +274,7 @@ def make_regression(n: int, d: int, noise: float, rng: np.random.Generator, scal
     n = positive_int("n", n)
     d = positive_int("d", d)
     noise = finite_non_negative("noise", noise)
-    rng = generator(rng)
+    rng = generator("rng", rng)
     if scales is None:
         scales = np.ones(d)
     scales = np.asarray(scales, dtype=float)
@@ -315,7 +315,7 @@ def minibatches(n_samples: int, batch_size: int, rng: np.random.Generator, drop_
     drop_last = boolean("drop_last", drop_last)
     if epochs is not None:
         epochs = non_negative_int("epochs", epochs)
-    rng = generator(rng)
+    rng = generator("rng", rng)
     if drop_last and batch_size > n_samples:
         raise ValueError(f"Invalid batch_size: {batch_size} (with drop_last=True, batch_size must be <= "
                          f"n_samples = {n_samples}, or no batch would ever be yielded)")

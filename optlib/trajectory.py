@@ -242,7 +242,7 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
     if rng is None and not full_batch:
         raise TypeError("rng must be a numpy.random.Generator (np.random.default_rng(seed)), got None")
     if rng is not None:
-        generator(rng)
+        generator("rng", rng)
 
     w = np.array(start, dtype=float)
     shape = tuple(problem.param_shape)

@@ -5,6 +5,7 @@ Run it where torch is installed (it is *not* a dependency of optlib)::
     python tests/reference/make_reference.py          # writes tests/reference/trajectories.npz
     python tests/reference/make_reference.py Muon_default Muon_lr_wd   # (re)records only these cases,
                                                       # keeping the others from the existing file
+    python tests/reference/make_reference.py order    # writes tests/reference/operation_order.json
 
 Every case runs one torch.optim class, with its single-tensor algorithm (``foreach=False``, the one
 the documentation's pseudo-code describes), in float64 for ``N_STEPS`` steps on the same problem:
@@ -33,6 +34,7 @@ torch version; the problem itself is regenerated from ``SEED``.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -229,9 +231,172 @@ def _newton_schulz_float64(grad, ns_coefficients, ns_steps, eps):
     return ortho_grad
 
 
+# --- the order of operations (tests/test_operation_order.py) -------------------------------------------
+#
+# Stored trajectories agree however an update orders independent operations: negating the gradient
+# and shrinking the parameter commute. The reader of a listing sees the order, so it is recorded too.
+# For every optimizer and every setting that changes which of its operations run, one step of the
+# reference's single-tensor function is traced, and the trace names, in order:
+#
+#   "maximize"       the gradient negated                 "weight_decay"  lambda theta added to the gradient
+#   "decay"          the parameter multiplied in place    "param"         the parameter otherwise updated
+#   a state key      that buffer updated in place (torch's names, which optlib's state keeps)
+#
+# with repeats in a row merged (torch's ``v.mul_(beta2).addcmul_(g, g)`` is one update of ``v``). The
+# traced step is the second: buffers that both create at the first step exist then. The test traces
+# optlib's ``_update`` with the same two functions below, so torch is needed only here.
+
+ORDER_OUT = Path(__file__).with_name("operation_order.json")
+ORDER_PARAM = [[0.5, -1.0, 2.0], [1.5, -0.25, 0.75]]              # 2-D, for Muon; one for every case
+ORDER_GRADS = [[[0.3, 0.2, -0.5], [1.0, -2.0, 0.1]], [[-0.4, 0.6, 0.2], [0.5, 1.5, -0.3]]]
+
+
+def _order_cases():
+    """name -> (class name, keyword arguments): maximize x weight decay x the options that add buffers."""
+    options = {
+        "SGD": [dict(momentum=0.0), dict(momentum=0.9), dict(momentum=0.9, nesterov=True)],
+        "Adagrad": [{}],
+        "RMSprop": [dict(centered=c, momentum=m) for c in (False, True) for m in (0.0, 0.9)],
+        "Adam": [dict(amsgrad=a, decoupled_weight_decay=d) for a in (False, True) for d in (False, True)],
+        "AdamW": [dict(amsgrad=a) for a in (False, True)],
+        "NAdam": [dict(decoupled_weight_decay=d) for d in (False, True)],
+        "RAdam": [dict(decoupled_weight_decay=d) for d in (False, True)],
+        "Adadelta": [{}],
+        "Adamax": [{}],
+        "Lion": [{}],                                  # pytorch-optimizer's Lion (torch has none)
+        "Muon": [dict(nesterov=n) for n in (True, False)],
+        # the other reference libraries: pytorch-optimizer's Shampoo and SOAP, the schedulefree package's
+        "Shampoo": [dict(weight_decouple=d) for d in (False, True)],
+        "SOAP": [{}],
+        "ScheduleFreeSGD": [{}],
+        "ScheduleFreeAdamW": [{}],
+    }
+    cases = {}
+    for cls_name, settings in options.items():
+        # torch's Muon has no maximize (optlib's is its own addition), nor have the schedule-free classes
+        no_maximize = cls_name == "Muon" or cls_name.startswith("ScheduleFree")
+        for maximize in (False,) if no_maximize else (False, True):
+            for weight_decay in (0.0, 0.1):
+                for extra in settings:
+                    kwargs = {**extra, "maximize": maximize, "weight_decay": weight_decay}
+                    if no_maximize:
+                        del kwargs["maximize"]
+                    name = f"{cls_name}(" + ", ".join(f"{k}={v!r}" for k, v in kwargs.items()) + ")"
+                    cases[name] = (cls_name, kwargs)
+    return cases
+
+
+ORDER_CASES = _order_cases()
+
+
+def operation_label(name, written, inputs):
+    """The trace's name for one array operation, or None for one it leaves out.
+
+    ``name``: the operation, in NumPy's words ("negative", "add", "multiply", "setitem", ...);
+    ``written``: the role of the array it changes in place ("param", "grad", a state key), or None when it
+    makes a new array or writes a temporary; ``inputs``: the roles of the arrays it reads (None for others).
+    """
+    if written == "param":
+        return "decay" if name == "multiply" else "param"
+    if written not in (None, "grad"):
+        return written
+    if name == "negative" and "grad" in inputs:
+        return "maximize"
+    if name == "add" and "grad" in inputs and "param" in inputs:
+        return "weight_decay"
+    return None
+
+
+def result_role(name, label, inputs):
+    """The role of the new array an operation returns: a gradient after maximize or weight decay, the
+    parameter times a number (lambda theta, before it is added to the gradient), a gradient divided by a
+    scale (as a division in place keeps it the gradient), or None."""
+    if label in ("maximize", "weight_decay"):
+        return "grad"
+    if name == "multiply" and [role for role in inputs if role] == ["param"]:
+        return "param"
+    if name == "divide" and inputs[:1] == ["grad"]:
+        return "grad"                                # a scaled gradient (g / d), as dividing in place keeps it
+    return None
+
+
+def merged(labels):
+    """The labels without None, repeats in a row merged."""
+    labels = [label for label in labels if label]
+    return [label for i, label in enumerate(labels) if i == 0 or label != labels[i - 1]]
+
+
+_TORCH_NAMES = {"neg": "negative", "mul": "multiply", "imul": "multiply", "iadd": "add", "isub": "sub",
+                "div": "divide", "truediv": "divide"}
+
+
+def trace_torch(cls_name, kwargs):
+    """The order of one case's second step in torch's single-tensor function (a TorchFunctionMode
+    sees every tensor operation; roles are told apart by identity)."""
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    param = torch.tensor(ORDER_PARAM, dtype=torch.float64)
+    if cls_name in ("Lion", "Shampoo", "SOAP"):
+        import pytorch_optimizer
+        single_tensor = {"foreach": False} if cls_name == "Lion" else {}
+        opt = getattr(pytorch_optimizer, cls_name)([param], **single_tensor, **kwargs)
+    elif cls_name in SCHEDULEFREE_CLASSES:
+        import schedulefree
+        opt = getattr(schedulefree, SCHEDULEFREE_CLASSES[cls_name])([param], foreach=False, **kwargs)
+        opt.train()
+    else:
+        single_tensor = {} if cls_name == "Muon" else {"foreach": False}
+        opt = getattr(torch.optim, cls_name)([param], **single_tensor, **kwargs)
+    param.grad = torch.tensor(ORDER_GRADS[0], dtype=torch.float64)
+    opt.step()
+    param.grad = torch.tensor(ORDER_GRADS[1], dtype=torch.float64)
+    role = {id(param): "param", id(param.grad): "grad"}
+    role.update({id(v): k for k, v in opt.state[param].items() if torch.is_tensor(v) and k != "step"})
+    labels, alive = [], []
+
+    class Trace(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            result = func(*args, **kwargs)
+            raw = getattr(func, "__name__", "")
+            name = _TORCH_NAMES.get(raw.strip("_"), raw.strip("_"))
+            in_place = raw.endswith("_") and not raw.startswith("__") or raw in ("__imul__", "__iadd__", "__isub__")
+            target = kwargs.get("out", args[0] if in_place and args else None)
+            written = role.get(id(target)) if target is not None else None
+            inputs = [role.get(id(a)) for a in args if torch.is_tensor(a)]
+            label = operation_label(name, written, inputs)
+            labels.append(label)
+            new_role = result_role(name, label, inputs)
+            if new_role and torch.is_tensor(result) and target is None:
+                role[id(result)] = new_role
+                alive.append(result)                     # keeps the id from being reused
+            return result
+
+    with Trace():
+        opt.step()
+    return merged(labels)
+
+
+def record_order():
+    from importlib.metadata import version
+
+    import torch
+
+    torch.set_default_dtype(torch.float64)
+    orders = {name: trace_torch(cls_name, kwargs) for name, (cls_name, kwargs) in ORDER_CASES.items()}
+    versions = {"torch": torch.__version__, "pytorch_optimizer": version("pytorch_optimizer"),
+                "schedulefree": version("schedulefree")}
+    ORDER_OUT.write_text(json.dumps({"versions": versions, "orders": orders}, indent=1) + "\n")
+    print(f"recorded the order of {len(orders)} cases: {ORDER_OUT}")
+
+
 def main():
     import torch
     import torch.optim._muon
+
+    if sys.argv[1:] == ["order"]:
+        return record_order()
 
     # Muon's Newton-Schulz in float64 instead of bfloat16 (see the module docstring).
     torch.optim._muon._zeropower_via_newtonschulz = _newton_schulz_float64
