@@ -278,3 +278,14 @@ def test_the_explorers_import_graph_has_no_cycle():
 def test_an_explorer_is_named_after_its_factory(small_sweep):
     for name in CHAPTER_EXPLORERS:
         assert build(name, small_sweep).name == name
+
+
+def test_cached_run_remembers_a_run_by_its_values():
+    from optlib.explorers import cached_run
+
+    surface = get_surface("quadratic")
+    first = cached_run(SGD, surface, np.array([[-3.0, 2.5]]), 20, lr=0.1)
+    assert cached_run(SGD, get_surface("quadratic"), [[-3.0, 2.5]], 20, lr=0.1) is first   # equal values: a hit
+    other = cached_run(SGD, surface, np.array([[-3.0, 2.0]]), 20, lr=0.1)
+    assert other is not first and other.points[0, 0, 1] == 2.0
+    np.testing.assert_array_equal(first.points, run(SGD, surface, np.array([[-3.0, 2.5]]), steps=20, lr=0.1).points)
