@@ -44,8 +44,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from .surfaces import Surface
-from .validation import (boolean, finite_non_negative, generator, non_negative_int, one_of, positive_int,
-                         sample_indices)
+from .validation import boolean, finite_non_negative, generator, non_negative_int, one_of, positive_int, sample_indices
 
 __all__ = ["FiniteSum", "LeastSquares", "make_regression", "minibatches", "BagOfWords", "bag_of_words", "DATA_SETS",
            "regression_problem", "regression_surface", "noise_ball"]
@@ -291,7 +290,8 @@ def make_regression(n: int, d: int, noise: float, rng: np.random.Generator, scal
 # --- mini-batches -------------------------------------------------------------------------------------
 
 def minibatches(n_samples: int, batch_size: int, rng: np.random.Generator | None, drop_last: bool = False,
-                epochs: int | None = 1, *, sampling: str = "shuffle", copies: int | None = None) -> Iterator[np.ndarray]:
+                epochs: int | None = 1, *, sampling: str = "shuffle",
+                copies: int | None = None) -> Iterator[np.ndarray]:
     """Yield the sample indices of each mini-batch: optlib's one sampler (:func:`optlib.models.train` and
     :func:`optlib.trajectory.run_stochastic` draw from it).
 
