@@ -6,6 +6,8 @@ axes at these limits, then the lines, what a full draw puts over them, and the l
 image widget shows. It is timed two ways: while dragging (every slider dragged 20 widget steps from its
 default and back, one callback per value the widget sends with ``continuous_update``; each value new to
 the runs' caches on the way out), and jumping (every control in turn over the values of its website grid).
+It also sends each drag's values at 60 Hz through the live widget's ``Throttle`` and counts the frames
+drawn (the others were dropped as stale) and the time from the last value to its frame.
 
 With ``--site DIR`` (a built book, ``_build/html``), it also opens every chapter page with an explorer in
 Chromium and times input event -> finished redraw (the last canvas drawing call) for every control.
@@ -32,7 +34,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from optlib.explorers import CHAPTER_EXPLORERS, Choice  # noqa: E402
-from optlib.explorers.live import LiveFigure  # noqa: E402
+from optlib.explorers.live import LiveFigure, Throttle  # noqa: E402
 
 TARGET_MS = 50.0
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,10 +103,32 @@ def live_callback_ms(explorer) -> tuple[float, float]:
     return median_ms(callback(move) for move in drags), median_ms(callback(move) for move in jumps)
 
 
+def throttled_drag(explorer, hz: float = 60.0) -> tuple[int, int, float]:
+    """Every slider dragged as in :func:`live_callback_ms`, its values sent at ``hz`` through the live widget's
+    :class:`Throttle`: ``(values sent, frames drawn, ms from the last value to its frame)``, the last averaged
+    over the sliders."""
+    figure = LiveFigure(explorer, title_in_image=False, legend_in_image=False)
+    figure.png()
+    sent, delays = 0, []
+    throttle = Throttle(lambda move: figure.png(**move))
+    for control in explorer.controls:
+        if isinstance(control, Choice):
+            continue
+        for value in drag_values(control):
+            throttle.submit({control.name: value})
+            sent += 1
+            time.sleep(1.0 / hz)
+        released = time.perf_counter()
+        throttle.wait()
+        delays.append(1e3 * (time.perf_counter() - released))
+    return sent, throttle.drawn, statistics.mean(delays)
+
+
 def live(names) -> None:
     reference = median_ms([empty_figure] * 16)
     print(f"live reference (empty two-axes figure): {reference:.1f} ms")
-    print(f"{'explorer':28s} {'drag ms':>8s} {'x ref':>6s} {'jumps ms':>9s} {'x ref':>6s}  target {TARGET_MS:.0f} ms")
+    print(f"{'explorer':28s} {'drag ms':>8s} {'x ref':>6s} {'jumps ms':>9s} {'x ref':>6s}  target {TARGET_MS:.0f} ms"
+          "   60 Hz drag: frames drawn / values sent, last frame after release")
     sweep = None
     for name, (_, factory) in CHAPTER_EXPLORERS.items():
         if names and name not in names:
@@ -116,8 +140,9 @@ def live(names) -> None:
             explorer = factory()
         drag, jumps = live_callback_ms(explorer)
         verdict = "ok" if max(drag, jumps) <= TARGET_MS else "SLOW"
-        print(f"{name:28s} {drag:8.1f} {drag / reference:6.1f} {jumps:9.1f} {jumps / reference:6.1f}  {verdict}",
-              flush=True)
+        sent, drawn, delay = throttled_drag(explorer)
+        print(f"{name:28s} {drag:8.1f} {drag / reference:6.1f} {jumps:9.1f} {jumps / reference:6.1f}  {verdict:4s}"
+              f"   {drawn:4d} / {sent:<4d} {delay:6.1f} ms", flush=True)
 
 
 def site(directory: Path, names) -> None:
