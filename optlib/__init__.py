@@ -35,6 +35,8 @@ tests/test_validation.py checks that this list names every module:
 * ``optlib.plots``: contour and loss figures, one colour per optimizer;
 * ``optlib.explorers``: live ipywidgets explorers and their kernel-free website form;
 * ``optlib.source``: show optlib's own source in a chapter.
+
+Adding an optimizer, its explorer and its chapter: the few rules are in ``optlib/README.md``.
 """
 
 from .adadelta import Adadelta

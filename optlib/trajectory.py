@@ -22,10 +22,11 @@ would change each other's paths).
 
 **Divergence** (:func:`has_diverged`, the one rule of optlib, also used by :func:`optlib.models.train`):
 a loss that is non-finite or above ``divergence_threshold`` (default :data:`DIVERGENCE_THRESHOLD`,
-``1e12``). From the first such step on, a run's points and losses are NaN and ``diverged_at`` holds that
-step (``run_stochastic`` with ``record_every > 1``: the first recorded step past it); a runner stops
-early once every run has left the finite world. Divergence is reported, never printed: no overflow
-warning is emitted.
+``1e12``). From the first such step on, a run's recorded values (points, losses, averages; a
+:class:`~optlib.models.History`'s losses and accuracies) are NaN, the one marker of "no value", and
+``diverged_at`` holds that step (``run_stochastic`` with ``record_every > 1``: the first recorded step past
+it); a runner stops early once every run has left the finite world. Divergence is reported, never
+printed: no overflow warning is emitted.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .optimizer import Optimizer
+from .problems import minibatches
 from .surfaces import Surface
-from .validation import generator, non_negative_int, one_of, positive_int, real_number
+from .validation import non_negative_int, positive_int, real_number
 
 __all__ = ["DIVERGENCE_THRESHOLD", "has_diverged", "loss_gap", "Diverges", "Trajectory", "refuse_coupled_runs", "run",
            "run_stochastic"]
@@ -111,18 +113,19 @@ class Trajectory(Diverges):
         return self.points[-1]
 
 
-def refuse_coupled_runs(optimizer, n_runs: int) -> None:
-    """Refuse to stack ``n_runs > 1`` independent runs into an optimizer that is not element-wise.
+def refuse_coupled_runs(optimizer, count: int, stacked: str = "runs") -> None:
+    """The one check of optlib's runners: refuse to stack ``count > 1`` independent ``stacked`` (runs, or a
+    model's arrays) into one array for an optimizer that is not element-wise.
 
-    Stacking runs along a leading axis is exact only when the update treats every coordinate on its
-    own (class attribute ``elementwise``, True for every optimizer of optlib but Muon). ``optimizer`` is
-    a class or an instance (the runners check both: a callable that is not a class shows its flag
-    only once it has made the optimizer).
+    Stacking is exact only when the update treats every coordinate on its own (class attribute
+    ``elementwise``, True for every optimizer of optlib but Muon). ``optimizer`` is a class or an instance
+    (the runners check both: a callable that is not a class shows its flag only once it has made the
+    optimizer). A refused call has changed nothing.
     """
-    if n_runs > 1 and not getattr(optimizer, "elementwise", True):
+    if count > 1 and not getattr(optimizer, "elementwise", True):
         name = optimizer.__name__ if isinstance(optimizer, type) else type(optimizer).__name__
-        raise ValueError(f"{name} is not element-wise (it couples the coordinates of an array), so {n_runs} "
-                         "stacked runs would change each other's paths: run them one at a time")
+        raise ValueError(f"{name} is not element-wise (it couples the coordinates of an array), so {count} {stacked} "
+                         "stacked into one array would change each other's updates")
 
 
 def _first_divergence(broken: np.ndarray, steps: np.ndarray):
@@ -215,11 +218,10 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
             full-batch gradient descent.
         rng: the ``numpy.random.Generator`` that draws the samples (required unless the run is full-batch).
             The same seed gives the same mini-batches, whatever the optimizer and its hyperparameters.
-        sampling: ``"shuffle"`` (every copy goes through its own shuffled epochs, without replacement;
-            an incomplete last batch is dropped, as with ``drop_last=True``), ``"replace"`` (every sample
-            of every batch drawn uniformly and independently, the textbook model of SGD) or ``"subset"``
-            (every batch a fresh uniformly random set of ``batch_size`` distinct samples,
-            ``rng.choice(n, batch_size, replace=False)``, independent of the other batches).
+        sampling: how each batch is drawn, by optlib's one sampler :func:`optlib.problems.minibatches`:
+            ``"shuffle"`` (every copy goes through its own shuffled epochs; an incomplete last batch is
+            dropped), ``"replace"`` (every index drawn independently, the textbook model of SGD) or
+            ``"subset"`` (every batch ``batch_size`` distinct samples, independent of the other batches).
         record_every: record the iterate, its average and their full losses every ``record_every`` steps
             (and after the last); computing full losses is what costs on a large data set.
         divergence_threshold: a full loss above this (or non-finite) counts as divergence.
@@ -233,23 +235,16 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
     steps = non_negative_int("steps", steps)
     n = problem.n_samples
     B = positive_int("batch_size", batch_size)
-    sampling = one_of("sampling", sampling, ("shuffle", "replace", "subset"))
     record_every = positive_int("record_every", record_every)
     divergence_threshold = real_number("divergence_threshold", divergence_threshold)
-    if sampling != "replace" and B > n:
-        raise ValueError(f"Invalid batch_size: {B} (with sampling={sampling!r}, batch_size must be <= n_samples = {n})")
-    full_batch = sampling == "shuffle" and B == n
-    if rng is None and not full_batch:
-        raise TypeError("rng must be a numpy.random.Generator (np.random.default_rng(seed)), got None")
-    if rng is not None:
-        generator("rng", rng)
-
     w = np.array(start, dtype=float)
     shape = tuple(problem.param_shape)
     if w.shape not in (shape, w.shape[:1] + shape):
         raise ValueError(f"start must have shape {shape} or (k, *{shape}), got shape {w.shape}")
     batched = w.shape != shape
-    copies = w.shape[0] if batched else 1  # each copy draws its own samples
+    # each copy draws its own samples (shuffled epochs drop an incomplete last batch)
+    batches = minibatches(n, B, rng, drop_last=sampling == "shuffle", epochs=None, sampling=sampling,
+                          copies=w.shape[0] if batched else None)
     lrs = hyperparameters.get("lr")
     sweep = lrs is not None and not isinstance(lrs, (str, bytes)) and np.ndim(lrs) == 1
     if sweep:
@@ -281,25 +276,9 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
     points[0] = averages[0] = evaluation_point()
     row = 1  # the next row to fill
     running = w.copy()
-    batches_per_epoch = n // B
-    everything = np.arange(n)
-    order = None
     with np.errstate(all="ignore"):
         for t in range(1, steps + 1):
-            if full_batch:
-                idx = everything
-            elif sampling == "replace":
-                idx = rng.integers(n, size=(copies, B))
-            elif sampling == "subset":
-                idx = np.stack([rng.choice(n, size=B, replace=False) for _ in range(copies)])
-            else:
-                k = (t - 1) % batches_per_epoch
-                if k == 0:  # a new epoch: one fresh permutation per copy
-                    order = rng.permuted(np.broadcast_to(everything, (copies, n)), axis=1)
-                idx = order[:, k * B:(k + 1) * B]
-            if not batched and idx.ndim == 2:
-                idx = idx[0]
-            g = gradient(w, idx)
+            g = gradient(w, next(batches))
             if sweep:
                 for i, opt in enumerate(opts):
                     opt.step([g[i]])

@@ -87,7 +87,7 @@ def test_stacked_starts_need_an_elementwise_optimizer(optimizer, monkeypatch):
     surface = quadratic(condition_number=10)
     starts = np.array([[1.0, 2.0], [-3.0, 0.5]])
     kept = starts.copy()
-    with pytest.raises(ValueError, match="not element-wise.*2 stacked runs"):
+    with pytest.raises(ValueError, match="not element-wise.*2 runs stacked into one array"):
         run(optimizer, surface, start=starts, steps=5, lr=0.1)
     np.testing.assert_array_equal(starts, kept)  # a refused call changes nothing
     one = run(CoupledSGD, surface, start=starts[0], steps=5, lr=0.1)  # one start at a time is fine

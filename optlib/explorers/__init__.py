@@ -1,15 +1,19 @@
 """Interactive explorers, one module per chapter, on a shared base (live in Jupyter, precomputed on the web).
 
-:data:`CHAPTER_EXPLORERS` is the registry of the chapters' explorers: which chapter shows which, and
-how the tests and the latency benchmark build it. A new explorer is one module (a factory decorated
-with :func:`~optlib.explorers.base.explorer_factory`, see ``ch05_momentum.py``) and one line of
-:data:`_REGISTRY` below; its name is the factory's, and ``from optlib.explorers import <name>`` works.
+Changed in issue 20, for whoever writes an explorer: decorate the factory with ``@explorer_factory``
+(from ``.base``) instead of passing ``name=`` to ``Explorer``/``surface_explorer``, and register it with one
+line of ``_REGISTRY`` below (no import, no ``__all__`` entry). The parts (``Slider``, ``Choice``,
+``Series``, ``Line``, ``Panel``) live in ``parts.py`` and are still imported from ``.base`` or from here.
+A run's legend label is ``base.run_label(label, path)``; its loss panel ``trajectory.loss_gap``; a contour
+panel's window ``Explorer.window``. Gone (unused or replaced): ``Explorer.control``,
+``Explorer.site_settings``, ``site.site_sizes``, ``site.BOKEH_JS``, ``Slider.widget``/``Choice.widget``
+(now ``live.control_widget``), ``LiveFigure.backgrounds`` (``reused`` and ``full_draws`` remain). The
+live widget sends slider values while dragged and draws them through ``live.Throttle`` (tests wait with
+``box.redraw.wait()``); it shows the title and the legend as text (``LiveFigure(..., legend_in_image=False)``).
 
-Changed in issue 20 (for helpers with explorers of their own): the parts (``Slider``, ``Choice``,
-``Series``, ``Line``, ``Panel``) live in ``parts.py`` and are still imported from ``.base``; a factory
-is decorated with ``@explorer_factory`` instead of passing ``name=`` to ``Explorer``; ``Slider.widget``
-and ``Choice.widget`` became ``live.control_widget(control)``; ``Explorer.control``,
-``Explorer.site_settings``, ``site.site_sizes`` and ``site.BOKEH_JS`` are gone (unused).
+:data:`CHAPTER_EXPLORERS` is the registry of the chapters' explorers: which chapter shows which, and
+how the tests and the latency benchmark build it. A new explorer is one module (see ``ch05_momentum.py``)
+and one line of ``_REGISTRY``; its name is its factory's, and ``from optlib.explorers import <name>`` works.
 """
 
 from importlib import import_module
