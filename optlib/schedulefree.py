@@ -85,19 +85,10 @@ from .validation import beta_pair, boolean, finite_non_negative, non_negative, n
 __all__ = ["ScheduleFree", "ScheduleFreeSGD", "ScheduleFreeAdamW"]
 
 
-# Hyperparameter validators take (label, value, name); the shared checks take (name, value).
-def _count(label, value, name=None):
-    return non_negative_int(name or label, value)
-
-
-def _finite_non_negative(label, value, name=None):
-    return finite_non_negative(name or label, value)
-
-
-def _open_unit_interval(label, value, name=None):
-    value = non_negative(label, value, name)
+def _open_unit_interval(name, value, *, label=None):
+    value = non_negative(name, value, label=label)
     if not 0.0 < value < 1.0:
-        raise ValueError(f"Invalid {label}: {value} ({name or label} must lie strictly between 0 and 1)")
+        raise ValueError(f"Invalid {label or name}: {value} ({name} must lie strictly between 0 and 1)")
     return value
 
 
@@ -110,9 +101,9 @@ class ScheduleFree(Optimizer):
 
     lr = Hyperparameter(non_negative, "learning rate")
     weight_decay = Hyperparameter(non_negative, "weight_decay value")
-    warmup_steps = Hyperparameter(_count, "warmup_steps")
-    r = Hyperparameter(_finite_non_negative, "r")
-    weight_lr_power = Hyperparameter(_finite_non_negative, "weight_lr_power")
+    warmup_steps = Hyperparameter(non_negative_int)
+    r = Hyperparameter(finite_non_negative)
+    weight_lr_power = Hyperparameter(finite_non_negative)
 
     def __init__(self, params, **hyperparameters):
         super().__init__(params, **hyperparameters)

@@ -332,7 +332,7 @@ def test_a_refused_load_changes_nothing(cls):
         (spoiled(train_mode=1), TypeError, r"state_dict\['train_mode'\] must be True or False"),
         (spoiled(train_mode=None), TypeError, r"state_dict\['train_mode'\]"),
         (spoiled(state1={"x": np.zeros((2, 2))}), ValueError, r"state_dict\['state'\]\[1\]\['x'\] has shape"),
-        (spoiled(state1={"weight_sum": float("nan")}), ValueError, r"\['weight_sum'\] must be finite"),
+        (spoiled(state1={"weight_sum": float("nan")}), ValueError, r"\['weight_sum'\]: nan .*not NaN"),
         (spoiled(state1={"lr_max": "0.1"}), TypeError, r"\['lr_max'\] must be a real number"),
         (spoiled(state1={"z": None}), TypeError, r"\['z'\] must be a floating-point array"),
         (spoiled(step_count=-1), ValueError, r"step_count"),
@@ -399,10 +399,23 @@ def test_three_sequences_records_z_y_x_of_the_runners_run():
                                      momentum=0.8)
     assert steps.tolist() == [0, 10, 20, 30, 40] and z.shape == y.shape == x.shape == (5, 3, 2)
     np.testing.assert_array_equal(z[0], starts)
-    np.testing.assert_allclose(y - x, 0.2 * (z - x), atol=1e-13)            # y = 0.8 x + 0.2 z
-    # the same samples and updates as run_stochastic with the optimizer itself
+    np.testing.assert_allclose(y - x, 0.2 * (z - x), atol=1e-13)            # y = 0.8 x + 0.2 z at every row
+    # the same samples and updates as run_stochastic with the optimizer itself, which records x
     path = run_stochastic(ScheduleFreeSGD, problem, starts, 40, 1, np.random.default_rng(0), record_every=10, lr=0.1,
                           momentum=0.8)
-    np.testing.assert_array_equal(y, path.points)
-    np.testing.assert_array_equal(x[-1], path.optimizer.evaluation_params()[0])
+    np.testing.assert_array_equal(x, path.points)
+    np.testing.assert_array_equal(x[-1], path.optimizer.state[0]["x"])
+    np.testing.assert_array_equal(y[-1], path.optimizer.params[0])
     np.testing.assert_array_equal(z[-1], path.optimizer.state[0]["z"])
+    assert not np.allclose(y[1:], x[1:])                                   # y is recorded, not x again
+
+
+def test_three_sequences_of_a_diverged_run_are_nan_from_its_divergence_on():
+    from optlib.explorers.ch13_schedule_free import VALLEY_START, three_sequences, valley_problem
+
+    starts = np.tile(VALLEY_START, (2, 1))
+    _, z, y, x = three_sequences(valley_problem(), starts, 2000, np.random.default_rng(0), record_every=10, lr=50.0)
+    dead = np.isnan(x)
+    assert not dead[0].any() and dead[2:].all()      # both diverge within 20 steps (the runner stops at 1250)
+    np.testing.assert_array_equal(np.isnan(z), dead)
+    np.testing.assert_array_equal(np.isnan(y), dead)

@@ -160,7 +160,23 @@ def test_validators_name_the_argument_and_keep_the_rule():
     with pytest.raises(TypeError, match="logits"):
         validation.numeric_array("logits", np.array(["a"]))
     with pytest.raises(TypeError, match="rng"):
-        validation.generator(np.random.RandomState(0))
+        validation.generator("rng", np.random.RandomState(0))
+    with pytest.raises(ValueError, match=r"Invalid learning rate: -1.0 \(lr must be >= 0\)"):
+        validation.non_negative("lr", -1.0, label="learning rate")
+    with pytest.raises(ValueError, match=r"Invalid x: 10+ \(x is too large for a float\)"):
+        validation.finite_number("x", 10**400)
+
+
+def test_every_validator_takes_the_name_then_the_value():
+    # one calling convention for the whole package: check(name, value, ...), extras after the value
+    checks = [getattr(validation, name) for name in validation.__all__]
+    assert len(checks) == 17
+    for check in checks:
+        first, second = list(inspect.signature(check).parameters)[:2]
+        assert (first, second) == ("name", "value"), check.__name__
+    for hyperparameter in (SGD.lr, SGD.nesterov, optlib.Adam.betas, optlib.Muon.ns_steps, optlib.Muon.adjust_lr_fn):
+        first, second = list(inspect.signature(hyperparameter.validate).parameters)[:2]
+        assert (first, second) == ("name", "value"), hyperparameter.name
 
 
 def test_every_module_of_optlib_is_in_the_module_map():

@@ -8,16 +8,16 @@ import numpy as np
 
 from ..adam import Adam
 from ..plots import color
-from ..schedules import SCHEDULE_NAMES, make_schedule, scheduled
+from ..schedules import SCHEDULES, make_schedule, scheduled
 from ..sgd import SGD
 from ..surfaces import rosenbrock
-from ..trajectory import run
-from .base import Choice, Explorer, Line, Panel, Series, Slider
+from ..trajectory import loss_gap, run
+from .base import Choice, Explorer, Line, Panel, Series, Slider, explorer_factory, run_label
 
 __all__ = ["schedule_explorer"]
 
 
-
+@explorer_factory
 def schedule_explorer(steps: int = 300):
     """Adam (or momentum) on Rosenbrock with a schedule against the same optimizer at a constant rate."""
     surface = rosenbrock()
@@ -52,11 +52,10 @@ def schedule_explorer(steps: int = 300):
                "rate": Series(t, rates, "scheduled η_t", c), "peak": Series([0, steps - 1], [rate, rate], "", c)}
         for key, label, path in [("sched", f"{optimizer}, {schedule}", scheduled_path),
                                  ("const", f"{optimizer}, constant", constant_run(float(lr), optimizer))]:
-            if path.diverged:
-                label += f" (diverged at step {path.diverged_at})"
-            gap = path.losses - surface.min_value
+            label = run_label(label, path)
+            gap = loss_gap(path.losses, surface.min_value)
             out[f"{key}_path"] = Series(path.points[:, 0], path.points[:, 1], label, c)
-            out[f"{key}_loss"] = Series(np.arange(len(gap)), np.where(gap > 0, gap, np.nan), label, c)
+            out[f"{key}_loss"] = Series(np.arange(len(gap)), gap, label, c)
         return out
 
     c = color("Adam")
@@ -70,8 +69,8 @@ def schedule_explorer(steps: int = 300):
     ]
     controls = [
         Slider("warmup_steps", 0, 100, 30, label="warm-up steps", step=1, grid=[0, 10, 30, 60, 100]),
-        Choice("schedule", SCHEDULE_NAMES, "warmup_cosine", label="schedule"),
+        Choice("schedule", list(SCHEDULES), "warmup_cosine", label="schedule"),
         Slider("lr", 0.01, 2.0, 1.0, log=True, label="peak η (Adam; momentum: × 1e-3)", grid=6),
         Choice("optimizer", ["Adam", "Momentum"], "Adam", label="optimizer"),
     ]
-    return Explorer(compute, controls, panels, figsize=(11.0, 3.6), name="schedule_explorer")
+    return Explorer(compute, controls, panels, figsize=(11.0, 3.6))

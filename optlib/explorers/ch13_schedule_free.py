@@ -24,10 +24,10 @@ import numpy as np
 from ..plots import color
 from ..problems import make_regression
 from ..schedulefree import ScheduleFreeSGD
-from ..schedules import constant, cosine, wsd
+from ..schedules import constant, cosine, scheduled, wsd
 from ..sgd import SGD
-from ..trajectory import run_stochastic
-from .base import Choice, Explorer, Line, Panel, Series, Slider
+from ..trajectory import loss_gap, run_stochastic
+from .base import Choice, Explorer, Line, Panel, Series, Slider, explorer_factory
 
 __all__ = ["valley_problem", "valley_surface", "VALLEY_START", "VALLEY_BOUNDS", "three_sequences",
            "schedule_free_explorer"]
@@ -55,11 +55,13 @@ def valley_surface():
 
 def three_sequences(problem, start, steps: int, rng: np.random.Generator, record_every: int = 1, batch_size: int = 1,
                     **hyperparameters):
-    """Schedule-free SGD on mini-batch gradients of ``problem`` (:func:`optlib.trajectory.run_stochastic`'s
-    sampling, one sample per step by default), recording its three points at the recorded steps.
+    """Schedule-free SGD run by :func:`optlib.trajectory.run_stochastic` on mini-batch gradients of
+    ``problem`` (one sample per step by default), with its three points at the recorded steps.
 
-    Returns ``(steps, z, y, x)``: the recorded step numbers and the base sequence, the gradient point
-    (the parameters in train mode) and the average, each shaped ``(rows, *start.shape)``.
+    Returns ``(steps, z, y, x)``: the recorded step numbers, the base sequence and the gradient point (the
+    parameters in train mode), both recorded here after each recorded step, and the average, which is
+    where the runner evaluates the optimizer (``evaluation_params``: its ``points``); each shaped
+    ``(rows, *start.shape)``. A run that diverged is NaN in all three from its divergence on, as in ``x``.
     """
     start = np.asarray(start, dtype=float)
     recorded = {}
@@ -68,13 +70,15 @@ def three_sequences(problem, start, steps: int, rng: np.random.Generator, record
         def step(self, grads):
             super().step(grads)
             if self.step_count % record_every == 0 or self.step_count == steps:
-                recorded[self.step_count] = (self.state[0]["z"].copy(), self.state[0]["x"].copy())
+                recorded[self.step_count] = (self.state[0]["z"].copy(), self.params[0].copy())
 
     path = run_stochastic(Recorded, problem, start, steps, batch_size=batch_size, rng=rng, record_every=record_every,
                           **hyperparameters)
-    z = np.array([start] + [recorded[int(t)][0] for t in path.steps[1:]])
-    x = np.array([start] + [recorded[int(t)][1] for t in path.steps[1:]])
-    return path.steps, z, path.points, x
+    not_reached = (np.full_like(start, np.nan),) * 2    # (rows after a run stopped early)
+    z, y = (np.array([start] + [recorded.get(int(t), not_reached)[i] for t in path.steps[1:]]) for i in (0, 1))
+    x = path.points
+    z[np.isnan(x)] = y[np.isnan(x)] = np.nan
+    return path.steps, z, y, x
 
 
 def _starts():
@@ -92,17 +96,18 @@ def _sgd(schedule: str, lr: float, fraction: float = 1.0, shape: str = "linear")
     """SGD at a constant rate, with a cosine, or with WSD decaying over the last ``fraction`` of the steps."""
     rates = {"constant": lambda: constant(lr), "cosine": lambda: cosine(lr, STEPS),
              "wsd": lambda: wsd(lr, 0, STEPS, max(1, int(round(fraction * STEPS))), decay_shape=shape)}[schedule]()
-    path = run_stochastic(SGD, valley_problem(), _starts(), STEPS, batch_size=1, rng=np.random.default_rng(0),
-                          lr=lr, lr_schedule=rates, record_every=EVERY)
+    path = run_stochastic(scheduled(SGD, rates), valley_problem(), _starts(), STEPS, batch_size=1,
+                          rng=np.random.default_rng(0), lr=lr, record_every=EVERY)
     return path, rates
 
 
 def _mean_gap(points):
+    """The mean over the runs of the loss at ``points`` ``(rows, runs, 2)``, less the minimum."""
     problem = valley_problem()
-    gap = problem.excess_loss(points).mean(axis=-1)
-    return np.where(np.isfinite(gap) & (gap > 0), gap, np.nan)
+    return loss_gap(problem.loss(points).mean(axis=-1), problem.min_value)
 
 
+@explorer_factory
 def schedule_free_explorer():
     """Schedule-free SGD's three points on the river valley, and its loss against SGD with a constant
     rate, a cosine and WSD at the same peak rate (see the module docstring)."""
@@ -144,4 +149,4 @@ def schedule_free_explorer():
                grid=[0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0]),
         Choice("shape", ["linear", "1-sqrt"], "linear", label="WSD decay shape"),
     ]
-    return Explorer(compute, controls, panels, figsize=(12.0, 3.6), name="schedule_free_explorer")
+    return Explorer(compute, controls, panels, figsize=(12.0, 3.6))

@@ -28,16 +28,16 @@ import io
 import itertools
 import json
 import zlib
-from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .base import Choice, Explorer
+from .parts import Choice
 
-__all__ = ["site_grid", "site_data", "site_html", "format_value", "BOKEH_JS"]
+if TYPE_CHECKING:   # (annotations only: the explorer imports this module, which reads it)
+    from .base import Explorer
 
-#: The name under which the site serves BokehJS (versioned, so a new Bokeh is a new file for caches).
-BOKEH_JS = "bokeh-{version}.min.js"
+__all__ = ["site_grid", "site_data", "site_html", "format_value"]
 
 #: The largest page-specific payload one explorer may add (bytes of HTML + data).
 MAX_EXPLORER_BYTES = 1_200_000
@@ -189,16 +189,7 @@ def site_data(explorer: Explorer) -> dict:
         for i in contour_panels:
             panel = explorer.panels[i]
             name, surface = explorer.surface(panel, full)
-            if panel.xlim is not None:
-                (x0, x1), (y0, y1) = panel.xlim, panel.ylim
-            else:
-                (x0, x1), (y0, y1) = surface.bounds
-                for line in panel.lines:
-                    series = data.get(line.key)
-                    if series is not None and len(series.x) and np.isfinite(series.x[0]):
-                        sx, sy = series.x[0], series.y[0]
-                        x0, x1 = min(x0, sx - 0.2), max(x1, sx + 0.2)
-                        y0, y1 = min(y0, sy - 0.2), max(y1, sy + 0.2)
+            (x0, x1), (y0, y1) = explorer.window(panel, full, data)
             if name not in contour_index:
                 cx, cy, mx, my = _contour_lines(surface)
                 contour_index[name] = [pool.add(cx), pool.add(cy), pool.add(mx), pool.add(my)]
@@ -380,9 +371,3 @@ def site_html(explorer: Explorer) -> str:
                          f"{MAX_EXPLORER_BYTES:,}: make its controls' grids coarser")
     return out
 
-
-def site_sizes(explorer: Explorer) -> Mapping:
-    """Settings, distinct arrays and bytes of the site form (for reports)."""
-    data = site_data(explorer)
-    return dict(settings=data["n_settings"], arrays=len(data["offsets"]) - 1,
-                numbers=int(data["offsets"][-1]), data_bytes=len(data["pool"]))
