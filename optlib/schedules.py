@@ -261,13 +261,16 @@ def scheduled(optimizer_class, schedule: Callable[[int], float]):
 
 
 #: The book's schedules by name (the schedule explorer's menu), each as its default member over a run of
-#: ``steps`` updates, ``(lr, steps, warmup_steps) -> Schedule`` (only ``warmup_cosine`` warms up).
+#: ``steps`` updates, ``(lr, steps, warmup_steps) -> Schedule`` (``warmup_cosine`` and ``wsd`` warm up;
+#: WSD cools down over the last 20% of the steps, where Hägele et al. find it matches the cosine).
 SCHEDULES: dict[str, Callable[[float, int, int], Schedule]] = {
     "constant": lambda lr, steps, warmup_steps: constant(lr),
     "step": lambda lr, steps, warmup_steps: step(lr, step_size=max(steps // 3, 1), gamma=0.1),
     "exponential": lambda lr, steps, warmup_steps: exponential(lr, gamma=0.01 ** (1 / steps)),  # to lr / 100
     "cosine": lambda lr, steps, warmup_steps: cosine(lr, steps),
     "warmup_cosine": lambda lr, steps, warmup_steps: warmup_cosine(lr, min(warmup_steps, steps - 1), steps),
+    "wsd": lambda lr, steps, warmup_steps: wsd(lr, min(warmup_steps, steps - max(steps // 5, 1)), steps,
+                                               max(steps // 5, 1)),
 }
 
 

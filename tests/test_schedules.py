@@ -91,11 +91,11 @@ def test_one_list_of_schedules_names_each_by_its_own_name():
     the run's steps; make_schedule refuses any other name."""
     from optlib.schedules import Schedule
 
-    assert list(SCHEDULES) == ["constant", "step", "exponential", "cosine", "warmup_cosine"]
+    assert list(SCHEDULES) == ["constant", "step", "exponential", "cosine", "warmup_cosine", "wsd"]
     for name in SCHEDULES:
         schedule = make_schedule(name, 0.5, 300, warmup_steps=30)
         assert isinstance(schedule, Schedule) and schedule.name == name
-        assert schedule(0) == pytest.approx(0.5 / 30 if name == "warmup_cosine" else 0.5, rel=1e-15)
+        assert schedule(0) == pytest.approx(0.5 / 30 if name in ("warmup_cosine", "wsd") else 0.5, rel=1e-15)
     assert make_schedule("warmup_cosine", 0.5, 300, 30).params["warmup_steps"] == 30
     assert make_schedule("exponential", 0.5, 300)(300) == pytest.approx(0.005, rel=1e-12)
     with pytest.raises(ValueError, match="name must be one of 'constant', 'step'"):

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from optlib import SGD
-import optlib.schedules
-from optlib.schedules import scheduled, warmup_cosine, wsd
+from optlib.schedules import SCHEDULES, make_schedule, scheduled, warmup_cosine, wsd
 
 
 def test_the_three_phases_by_hand():
@@ -40,7 +39,12 @@ def test_it_falls_from_the_peak_and_shares_warmup_cosines_ramp():
 
 
 def test_registered_and_drives_an_optimizer():
-    assert "wsd" in optlib.schedules.__all__
+    # in the book's list of schedules (chapter 12's explorer menu): a 20% cooldown, after the warm-up given
+    assert "wsd" in SCHEDULES
+    t = np.arange(400)
+    np.testing.assert_array_equal(make_schedule("wsd", 0.1, 300, 30)(t), wsd(0.1, 30, 300, 60)(t))
+    np.testing.assert_array_equal(make_schedule("wsd", 0.1, 300)(t), wsd(0.1, 0, 300, 60)(t))
+    np.testing.assert_array_equal(make_schedule("wsd", 0.1, 3, 10)(t), wsd(0.1, 2, 3, 1)(t))   # a run too short
     sched = wsd(0.1, 2, 10, 3)
     opt = scheduled(SGD, sched)([np.zeros(1)])
     seen = []

@@ -43,12 +43,13 @@ def schedule_explorer(steps: int = 300):
         return run(cls, surface, start, steps=steps, lr=rate, **kwargs)
 
     def compute(schedule, lr, warmup_steps, optimizer):
-        warmup = int(round(warmup_steps)) if schedule == "warmup_cosine" else 0   # the others ignore it
+        warms_up = schedule in ("warmup_cosine", "wsd")
+        warmup = int(round(warmup_steps)) if warms_up else 0   # the others ignore it
         rate = optimizer_setting(optimizer, lr)[2]
         rates, scheduled_path = scheduled_run(schedule, float(lr), warmup, optimizer)
         c = color(optimizer)
         out = {"title": f"{optimizer}: {schedule}, peak η = {rate:.3g}"
-                        + (f", warm-up {warmup} steps" if schedule == "warmup_cosine" else ""),
+                        + (f", warm-up {warmup} steps" if warms_up else ""),
                "rate": Series(t, rates, "scheduled η_t", c), "peak": Series([0, steps - 1], [rate, rate], "", c)}
         for key, label, path in [("sched", f"{optimizer}, {schedule}", scheduled_path),
                                  ("const", f"{optimizer}, constant", constant_run(float(lr), optimizer))]:
