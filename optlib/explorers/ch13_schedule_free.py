@@ -87,8 +87,10 @@ def _starts():
 
 @lru_cache(maxsize=256)
 def _schedule_free(lr: float, momentum: float):
-    return three_sequences(valley_problem(), _starts(), STEPS, np.random.default_rng(0), EVERY, lr=lr,
-                           momentum=momentum)
+    """Schedule-free SGD's recorded steps, its three points and the mean loss gap at x."""
+    steps, z, y, x = three_sequences(valley_problem(), _starts(), STEPS, np.random.default_rng(0), EVERY, lr=lr,
+                                     momentum=momentum)
+    return steps, z, y, x, _mean_gap(valley_problem().loss(x))
 
 
 @lru_cache(maxsize=512)
@@ -101,10 +103,9 @@ def _sgd(schedule: str, lr: float, fraction: float = 1.0, shape: str = "linear")
     return path, rates
 
 
-def _mean_gap(points):
-    """The mean over the runs of the loss at ``points`` ``(rows, runs, 2)``, less the minimum."""
-    problem = valley_problem()
-    return loss_gap(problem.loss(points).mean(axis=-1), problem.min_value)
+def _mean_gap(losses):
+    """The mean over the runs of ``losses`` ``(rows, runs)``, less the minimum."""
+    return loss_gap(np.mean(losses, axis=-1), valley_problem().min_value)
 
 
 @explorer_factory
@@ -116,16 +117,16 @@ def schedule_free_explorer():
 
     def compute(lr, momentum, fraction, shape):
         lr, momentum, fraction = float(lr), float(momentum), float(fraction)
-        steps, z, y, x = _schedule_free(lr, momentum)
+        steps, z, y, x, sf_gap = _schedule_free(lr, momentum)
         out = {"title": f"η = {lr:.3g}, β = {momentum:.3g}; WSD cooldown: last {fraction:.0%} of {STEPS} steps, "
                         f"{shape}"}
         for key, points, label in [("z", z, "z (SGD steps)"), ("y", y, "y (gradients)"), ("x", x, "x (average)")]:
             out[f"{key}_path"] = Series(points[:, 0, 0], points[:, 0, 1], label)
-        out["sf_loss"] = Series(steps, _mean_gap(x), "schedule-free, f(x)")
+        out["sf_loss"] = Series(steps, sf_gap, "schedule-free, f(x)")
         for key, (path, rates), label in [("constant", _sgd("constant", lr), "SGD, constant"),
                                           ("cosine", _sgd("cosine", lr), "SGD, cosine"),
                                           ("wsd", _sgd("wsd", lr, fraction, shape), "SGD, WSD")]:
-            out[f"{key}_loss"] = Series(path.steps, _mean_gap(path.points), label)
+            out[f"{key}_loss"] = Series(path.steps, _mean_gap(path.losses), label)
             out[f"{key}_rate"] = Series(t, rates(t) / lr, label)
         return out
 
