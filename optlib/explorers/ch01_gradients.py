@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..surfaces import SURFACES, get_surface
-from .base import Choice, Explorer, Line, Panel, Series, Slider
+from .base import Choice, Explorer, Line, Panel, Series, Slider, explorer_factory
 from .surface import describe
 
 __all__ = ["gradient_explorer"]
 
 
+@explorer_factory
 def gradient_explorer() -> Explorer:
     """Pick a surface and a point: the negative gradient there (left), and the loss along it against
     its linear model ``f − s |∇f|`` (right)."""
@@ -52,4 +53,4 @@ def gradient_explorer() -> Explorer:
         Slider("point_y", -4.0, 4.0, -1.0, label="point θ₂", step=0.05, grid=points),
         Choice("surface", list(SURFACES), "Himmelblau", label="surface"),
     ]
-    return Explorer(compute, controls, panels, name="gradient_explorer")
+    return Explorer(compute, controls, panels)

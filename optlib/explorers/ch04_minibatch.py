@@ -19,9 +19,9 @@ import numpy as np
 
 from ..problems import DATA_SETS, N_SAMPLES, regression_problem, regression_surface
 from ..sgd import SGD
-from ..trajectory import run_stochastic
-from .base import Choice, Explorer, Series, Slider
-from .ch03_sgd import _gap, path_and_loss_panels
+from ..trajectory import loss_gap, run_stochastic
+from .base import Choice, Explorer, Series, Slider, explorer_factory, run_label
+from .ch03_sgd import path_and_loss_panels
 
 __all__ = ["minibatch_explorer"]
 
@@ -34,6 +34,7 @@ def _run(data: str, noise: float, n: int, start_x: float, start_y: float, batch_
                           batch_size=batch_size, rng=np.random.default_rng(seed), lr=lr)
 
 
+@explorer_factory
 def minibatch_explorer(n: int = N_SAMPLES):
     """SGD, mini-batch SGD and GD at the same budget of per-example gradients.
 
@@ -53,10 +54,9 @@ def minibatch_explorer(n: int = N_SAMPLES):
                                  ("gd", f"GD (B = n = {n})", n)]:
             steps = epochs * (n // size)  # every run sees the same number of examples (up to a dropped tail)
             path = _run(data, noise, n, float(start_x), float(start_y), size, steps, int(seed), float(lr))
-            if path.diverged_at is not None:
-                label += f", diverged at step {path.diverged_at}"
+            label = run_label(label, path)
             out[f"{key}_path"] = Series(path.points[:, 0], path.points[:, 1], label)
-            out[f"{key}_loss"] = Series(path.samples / n, _gap(path.losses, surface.min_value), label)
+            out[f"{key}_loss"] = Series(path.samples / n, loss_gap(path.losses, surface.min_value), label)
         if B < n and noise > 0:
             ball = lr * problem.gradient_variance(problem.minimizer, B, replace=False) / 4
             out["ball"] = Series([0, epochs], [ball, ball], "first-order noise ball (B, shuffled)")
@@ -79,4 +79,4 @@ def minibatch_explorer(n: int = N_SAMPLES):
         Slider("seed", 0, 9, 0, label="seed", step=1, grid=[0, 1]),
     ]
     points = {"names": ("start_x", "start_y"), "label": "start point", "values": [(-2.0, 2.0), (3.0, -1.0)]}
-    return Explorer(compute, controls, panels, points=points, name="minibatch_explorer")
+    return Explorer(compute, controls, panels, points=points)

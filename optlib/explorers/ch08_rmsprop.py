@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from ..adagrad import Adagrad
 from ..rmsprop import RMSprop
-from .base import Choice, Slider
+from .base import Choice, Slider, explorer_factory
 from .surface import cached_run, surface_explorer
 
 __all__ = ["rmsprop_explorer"]
 
 
+@explorer_factory
 def rmsprop_explorer(steps: int = 80):
     """RMSprop against Adagrad, each with its own learning rate."""
 
@@ -26,4 +27,4 @@ def rmsprop_explorer(steps: int = 80):
         Choice("centered", ["no", "yes"], "no", label="centered"),
         Slider("adagrad_lr", 0.03, 3.0, 0.5, log=True, label="Adagrad η", grid=12),
     ]
-    return surface_explorer(make_runs, controls, runs=["Adagrad", "RMSprop"], name="rmsprop_explorer")
+    return surface_explorer(make_runs, controls, runs=["Adagrad", "RMSprop"])

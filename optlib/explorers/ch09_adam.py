@@ -5,12 +5,13 @@ from __future__ import annotations
 from ..adam import Adam
 from ..rmsprop import RMSprop
 from ..sgd import SGD
-from .base import Choice, Slider
+from .base import Choice, Slider, explorer_factory
 from .surface import cached_run, surface_explorer
 
 __all__ = ["adam_explorer"]
 
 
+@explorer_factory
 def adam_explorer(steps: int = 80):
     """Adam against RMSprop and momentum at the same learning rate."""
 
@@ -31,4 +32,4 @@ def adam_explorer(steps: int = 80):
         Slider("momentum_lr", 1e-4, 0.3, 0.001, log=True, label="Momentum η", grid=12),
     ]
     return surface_explorer(make_runs, controls, runs=["Momentum", "RMSprop", "Adam"], surface="Beale",
-                            start=(1.0, 1.5), name="adam_explorer")
+                            start=(1.0, 1.5))

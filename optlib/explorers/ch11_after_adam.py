@@ -15,7 +15,7 @@ from ..muon import NS_COEFFICIENTS, newton_schulz
 from ..nadam import NAdam
 from ..plots import color
 from ..radam import RAdam
-from .base import Choice, Explorer, Line, Panel, Series, Slider
+from .base import Choice, Explorer, Line, Panel, Series, Slider, explorer_factory
 from .surface import cached_run, surface_explorer
 
 __all__ = ["after_adam_explorer", "newton_schulz_explorer"]
@@ -32,6 +32,7 @@ SUCCESSORS = {
 }
 
 
+@explorer_factory
 def after_adam_explorer(steps: int = 150):
     """Adam and one successor at the same settings."""
 
@@ -49,7 +50,7 @@ def after_adam_explorer(steps: int = 150):
                grid=[0.0, 0.001, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0]),
     ]
     return surface_explorer(make_runs, controls, runs=["Adam", "AMSGrad"], surface="Rosenbrock",
-                            start=(-1.5, 2.0), start_points=[(2.5, -2.5)], name="after_adam_explorer")
+                            start=(-1.5, 2.0), start_points=[(2.5, -2.5)])
 
 
 COEFFICIENTS = {"quintic (Muon)": NS_COEFFICIENTS, "cubic (classical)": (1.5, -0.5, 0.0)}
@@ -57,6 +58,7 @@ _MATRIX = np.random.default_rng(0).standard_normal((48, 96)) * np.geomspace(1.0,
 
 
 
+@explorer_factory
 def newton_schulz_explorer():
     """Newton-Schulz as a map of singular values (left) and on a matrix's singular values (right)."""
     x = np.geomspace(1e-4, 1.0, 200)
@@ -91,4 +93,4 @@ def newton_schulz_explorer():
     ]
     controls = [Slider("ns_steps", 0, 10, 5, label="iterations k", step=1, grid=list(range(11))),
                 Choice("coefficients", list(COEFFICIENTS), "quintic (Muon)", label="polynomial")]
-    return Explorer(compute, controls, panels, name="newton_schulz_explorer")
+    return Explorer(compute, controls, panels)

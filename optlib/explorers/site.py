@@ -53,10 +53,14 @@ import os
 import warnings
 import zlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .base import Choice, Explorer
+from .parts import Choice
+
+if TYPE_CHECKING:   # (annotations only: the explorer imports this module, which reads it)
+    from .base import Explorer
 
 __all__ = ["site_grid", "site_data", "site_html", "summary", "phrase", "stored", "rounded_range", "format_value",
            "MIN_SLIDER_VALUES", "MANTISSA_BITS", "PRECISION"]
@@ -171,20 +175,6 @@ def _slots(explorer: Explorer) -> list[tuple]:
     return slots
 
 
-def _window(explorer: Explorer, panel, surface, data) -> tuple[float, float, float, float]:
-    """The window of a contour panel: its fixed limits, or the surface's bounds widened to every start."""
-    if panel.xlim is not None:
-        return (*map(float, panel.xlim), *map(float, panel.ylim))
-    (x0, x1), (y0, y1) = surface.bounds
-    for line in panel.lines:
-        series = data.get(line.key)
-        if series is not None and len(series.x) and np.isfinite(series.x[0]):
-            sx, sy = series.x[0], series.y[0]
-            x0, x1 = min(x0, sx - 0.2), max(x1, sx + 0.2)
-            y0, y1 = min(y0, sy - 0.2), max(y1, sy + 0.2)
-    return float(x0), float(x1), float(y0), float(y1)
-
-
 def _values(explorer: Explorer, slots: list[tuple], params: dict) -> list:
     """Each slot's value at ``params``: a string (title), ``(surface name, window)`` (contours),
     ``None`` or ``(x, y, y2, label, colour)`` (a line)."""
@@ -197,8 +187,8 @@ def _values(explorer: Explorer, slots: list[tuple], params: dict) -> list:
             out.append(str(data.get("title", "")))
         elif slot[0] == "contour":
             panel = explorer.panels[slot[1]]
-            name, surface = explorer.surface(panel, full)
-            out.append((str(name), _window(explorer, panel, surface, data)))
+            (x0, x1), (y0, y1) = explorer.window(panel, full, data)
+            out.append((str(explorer.surface(panel, full)[0]), (float(x0), float(x1), float(y0), float(y1))))
         else:
             series = data.get(slot[1])
             out.append(None if series is None else (
