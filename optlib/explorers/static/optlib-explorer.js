@@ -10,7 +10,9 @@
 
   // --- decoding ---------------------------------------------------------------------------------
   async function inflate(text) {
-    const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+    const binary = atob(text);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
     const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
     return new Uint8Array(await new Response(stream).arrayBuffer());
   }
@@ -163,11 +165,15 @@
     const pending = new Map();  // chunk name -> promise
     let active = false;         // fetch ahead only once the reader is near the explorer
 
+    // A chunk's text, fetched (or read inline); decoding waits until the chunk is needed or the page is idle.
+    function fetchChunk(name) {
+      return inline ? Promise.resolve(inline[name]) : loadScript(uid, name, `${chunkBase}${name}.js`);
+    }
+
     function load(name) {
       if (loaded.has(name)) return Promise.resolve(loaded.get(name));
       if (!pending.has(name)) {
-        const raw = inline ? Promise.resolve(inline[name]) : loadScript(uid, name, `${chunkBase}${name}.js`);
-        pending.set(name, raw.then(([meta, data]) => decodeChunk(meta, data)).then((chunk) => {
+        pending.set(name, fetchChunk(name).then(([meta, data]) => decodeChunk(meta, data)).then((chunk) => {
           loaded.set(name, chunk);
           pending.delete(name);
           return chunk;
@@ -200,9 +206,13 @@
     }
 
     // Fetch ahead: the chunks next to the setting along every control, and, when a slider is in the
-    // reader's hand, every chunk along it (a drag then redraws at every value it passes).
+    // reader's hand, every chunk along it (a drag then redraws at every value it passes). The fetching and
+    // decoding wait until the browser is idle, after the redraw of the move that asked for them.
+    const idle = window.requestIdleCallback ? (task) => requestIdleCallback(task, { timeout: 300 })
+                                            : (task) => setTimeout(task, 50);
     function prefetch(setting, along) {
       if (!active) return;
+      const names = new Set();
       groups.forEach((group, g) => {
         group.outer.forEach((i) => {
           const c = group.dims[i];
@@ -212,10 +222,14 @@
             const next = setting.slice();
             next[c] = v;
             const where = locate(g, next);
-            if (where) load(where[0]).catch(() => {});
+            if (where && !loaded.has(where[0]) && !pending.has(where[0])) names.add(where[0]);
           }
         });
       });
+      const fetchAll = () => names.forEach((name) => fetchChunk(name).then(() => idle(() => load(name)))
+        .catch(() => {}));
+      if (names.size && along !== null) fetchAll();   // a slider just taken in hand: now
+      else if (names.size) idle(fetchAll);
     }
 
     const shown = {};   // what each source holds now: only sources whose data change are touched
@@ -303,7 +317,10 @@
       });
       const said = words.join(". ") + (words.length ? "." : "");
       if (summary.textContent !== said) summary.textContent = said;
-      legend.replaceChildren(...items.map(([label, colour, dash]) => {
+      const legendKey = JSON.stringify(items);   // the legend changes with a label or a colour only
+      if (legend.dataset.items !== legendKey) {
+        legend.dataset.items = legendKey;
+        legend.replaceChildren(...items.map(([label, colour, dash]) => {
         const li = document.createElement("li");
         const swatch = document.createElement("span");
         swatch.className = "optlib-explorer-swatch";
@@ -311,7 +328,8 @@
         swatch.style.borderTopStyle = dash === "solid" ? "solid" : dash;
         li.append(swatch, document.createTextNode(label));
         return li;
-      }));
+        }));
+      }
       drawn = tableLines;
       if (details.open) writeTables();
       root.dataset.setting = key;
