@@ -277,7 +277,7 @@ class _Workers:
             results = _evaluate([(i, requests[i]) for i in order])
         else:
             # Contiguous blocks (row-major: the last controls fastest) keep the runs a block shares in one process.
-            blocks = np.array_split(np.array(order), self.processes * 6)
+            blocks = np.array_split(np.array(order), self.processes * 24)
             tasks = [[(int(i), requests[int(i)]) for i in block] for block in blocks if len(block)]
             results = [item for part in self.pool.imap(_evaluate, tasks) for item in part]
         return {index: (digests, values) for index, digests, values in results}
