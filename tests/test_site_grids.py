@@ -2,7 +2,8 @@
 (no browser, no build: ``optlib.explorers.CHAPTER_EXPLORERS``, so a new chapter's explorer is covered as soon as
 it is registered).
 
-* **Dense controls.** Every slider offers at least ``MIN_SLIDER_VALUES`` (8) values; a learning rate (a control
+* **Dense controls.** Every slider offers at least ``MIN_SLIDER_VALUES`` (8) values, each shown as a different
+  text; a learning rate (a control
   named ``lr`` or ``*_lr``) at least 12, log-spaced (consecutive ratios within a factor 2.5 of each other); no
   control offers a single value; a control of two values is a menu or a checkbox, never a slider.
 * **Stored numbers.** The chunks keep ``MANTISSA_BITS`` of float64's 52 mantissa bits, rounded: the relative
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 
 from optlib.explorers import CHAPTER_EXPLORERS
-from optlib.explorers.site import MANTISSA_BITS, MIN_SLIDER_VALUES, PRECISION, site_grid, stored
+from optlib.explorers.site import MANTISSA_BITS, MIN_SLIDER_VALUES, PRECISION, site_grid, stored, value_texts
 
 #: Controls whose values come from elsewhere, with the reason: chapter 10's learning rates are the grid its
 #: study trained (chapters/10_choosing.ipynb), not a choice of the site.
@@ -46,6 +47,8 @@ def density_problems(controls: list[dict], explorer: str = "") -> list[str]:
         label, values, kind = control["label"], control["values"], control["kind"]
         if len(values) < 2:
             problems.append(f"{label!r} offers a single value")
+        if len(set(value_texts(values))) < len(values):
+            problems.append(f"{label!r} shows two values alike: {value_texts(values)}")
         if kind == "range" and len(values) < MIN_SLIDER_VALUES:
             problems.append(f"slider {label!r} has {len(values)} values (at least {MIN_SLIDER_VALUES})")
         if len(values) == 2 and kind not in ("select", "checkbox"):

@@ -91,6 +91,22 @@ def format_value(value) -> str:
     return str(value)
 
 
+def value_texts(values) -> list[str]:
+    """A control's values as the page shows them (:func:`format_value`), with more digits where three would
+    show two values alike (0.9995 and 0.9999 are not both "1").
+
+    >>> value_texts([0.999, 0.9995, 0.9999])
+    ['0.999', '0.9995', '0.9999']
+    """
+    texts = [format_value(v) for v in values]
+    for digits in range(4, 17):
+        if len(set(texts)) == len(texts):
+            break
+        texts = [format(v, f".{digits}g").replace("-", "−") if isinstance(v, (float, np.floating))
+                 else format_value(v) for v in values]
+    return texts
+
+
 def format_number(value: float) -> str:
     """A number in a summary: ``0.31``, ``2.1e-9``."""
     text = f"{value:.2g}"
@@ -436,10 +452,10 @@ def _summarised(panel) -> bool:
     return panel.ylog and not panel.xlog and panel.xlabel.split(" ")[0] in ("step", "steps", "epoch", "epochs")
 
 
-def phrase(panel, value) -> str:
+def phrase(panel, line, value) -> str:
     """A line of a loss panel in words: whether and when it reaches :data:`SUMMARY_TARGET`, where it ends,
-    or where it diverged (its label says so). Empty for a reference line (two points or fewer)."""
-    if value is None or not _summarised(panel):
+    or where it diverged (its label says so). Empty for a band or a reference line (two points or fewer)."""
+    if value is None or not _summarised(panel) or line.style == "band":
         return ""
     x, y, _, label, _ = value
     if len(y) <= 2:
@@ -494,7 +510,8 @@ def _entry(pack: _Pack, slot: tuple, value, contours: dict, panels) -> list:
         return [-1, -1, -1, -1, -1, -1]
     x, y, y2, label, colour = value
     return [pack.array(x), pack.array(y), pack.array(y2), pack.string(label), pack.string(colour),
-            pack.string(phrase(panels[slot[2]], value))]
+            pack.string(phrase(panels[slot[2]], next(line for line in panels[slot[2]].lines if line.key == slot[1]),
+                               value))]
 
 
 def _chunking(sizes: list[int], kinds: list[str], size: float) -> list[int]:
@@ -584,7 +601,7 @@ def site_data(explorer: Explorer) -> dict:
     return dict(
         name=explorer.name,
         controls=[dict(name=c["name"], label=c["label"], kind=c["kind"], default=c["default"],
-                       values=[format_value(v) for v in c["values"]]) for c in controls],
+                       values=value_texts(c["values"])) for c in controls],
         panels=[dict(xlog=p.xlog, ylog=p.ylog, contour=p.contour is not None, x=list(p.xlim) if p.xlim else None,
                      y=list(p.ylim) if p.ylim else None, xlabel=p.xlabel, ylabel=p.ylabel, title=p.title)
                 for p in explorer.panels],
@@ -747,8 +764,8 @@ def summary(explorer: Explorer, data) -> str:
     for panel in explorer.panels:
         for line in panel.lines:
             series = data.get(line.key)
-            text = "" if series is None else phrase(panel, (series.x, series.y, series.y2, series.label,
-                                                            series.color))
+            value = None if series is None else (series.x, series.y, series.y2, series.label, series.color)
+            text = phrase(panel, line, value)
             if text:
                 parts.append(text)
     return ". ".join(parts) + ("." if parts else "")
