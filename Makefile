@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # live ipywidgets, which would be dead on a static page and can stall execution (nbclient #312).
 export OPTLIB_EXPLORERS = static
 
-.PHONY: book pdf test check lab clean venv assignments autograde grades feedback
+.PHONY: book pdf test check profiles lab clean venv assignments autograde grades feedback
 
 venv: $(STAMP)
 
@@ -37,6 +37,13 @@ test: $(STAMP)
 # optlib's unit and reference tests only (under a minute): no notebook, no site build, no browser, no nbgrader.
 check: $(STAMP)
 	$(BIN)/python -m pytest -m "not book" tests
+
+# Every chapter under nbval as three CPUs would compute it: this machine, an old x86 (SSE3 kernels) and a
+# Haswell (AVX2), emulated by OPENBLAS_CORETYPE and NPY_DISABLE_CPU_FEATURES (tests/test_cpu_profiles.py;
+# `make test` runs the chapters with stochastic studies under the old x86 only). About three times the
+# chapters' own nbval time.
+profiles: $(STAMP)
+	OPTLIB_ALL_PROFILES=1 $(BIN)/python -m pytest tests/test_cpu_profiles.py
 
 # JupyterLab for readers: open on the first chapter, live explorers, the chapters rendered by jupyterlab-myst.
 # lab/ is on JUPYTER_CONFIG_PATH (hides nbgrader's extensions: instructors' tools, see the README) and on

@@ -27,6 +27,7 @@ tests/test_validation.py checks that this list names every module:
 * ``optlib.models``: linear models and a small MLP with hand-written backprop, and their training loop
   over epochs and seeds (``train``, ``lr_sweep``);
 * ``optlib.gradcheck``: a finite-difference gradient checker;
+* ``optlib.statistics``: summaries of a result over seeds (``seed_band``: the median or the mean, and the range);
 * ``optlib.trajectory``: run an optimizer on a surface (``run``) or on mini-batches of a finite sum
   (``run_stochastic``); one result type (``Trajectory``) and one divergence rule;
 * ``optlib.schedules``: learning-rate schedules as functions of the step;
@@ -34,6 +35,8 @@ tests/test_validation.py checks that this list names every module:
 * ``optlib.plots``: contour and loss figures, one colour per optimizer;
 * ``optlib.explorers``: live ipywidgets explorers and their kernel-free website form;
 * ``optlib.source``: show optlib's own source in a chapter.
+
+Adding an optimizer, its explorer and its chapter: the few rules are in ``optlib/README.md``.
 """
 
 from .adadelta import Adadelta
@@ -47,12 +50,13 @@ from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
+from .schedulefree import ScheduleFreeAdamW, ScheduleFreeSGD
 from .sgd import SGD
 from .shampoo import Shampoo
 from .soap import SOAP
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "Adadelta", "Adamax", "RAdam",
-           "Lion", "Muon", "Shampoo", "SOAP"]
+           "Lion", "Muon", "ScheduleFreeSGD", "ScheduleFreeAdamW", "Shampoo", "SOAP"]
 __version__ = "0.1.0"
 
 # The book's toolkit, as submodules: optlib.surfaces.quadratic(...), optlib.trajectory.run(...), ...

@@ -66,8 +66,11 @@ class Adadelta(Optimizer):
     def _update(self, param, grad, state):
         rho, eps = self.rho, self.eps
         v, u = state["square_avg"], state["acc_delta"]
-        # g_t <- -g_t (maximize);  g_t <- g_t + lambda theta_{t-1} (weight decay)
-        g = self._effective_gradient(param, grad, self.weight_decay, self.maximize)
+        # g_t <- -g_t   (maximize: ascend instead of descend)
+        g = -grad if self.maximize else grad
+        if self.weight_decay != 0:
+            # g_t <- g_t + lambda theta_{t-1}   (L2 weight decay, folded into the gradient)
+            g = g + self.weight_decay * param
         # v_t = rho v_{t-1} + (1 - rho) g_t^2
         leaky_average_of_squares(v, g, rho)
         # Delta_t = sqrt(u_{t-1} + eps) / sqrt(v_t + eps) * g_t

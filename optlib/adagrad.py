@@ -67,8 +67,11 @@ class Adagrad(Optimizer):
 
     def _update(self, param, grad, state):
         s = state["sum"]
-        # g_t <- -g_t (maximize);  g_t <- g_t + lambda theta_{t-1} (weight decay)
-        g = self._effective_gradient(param, grad, self.weight_decay, self.maximize)
+        # g_t <- -g_t   (maximize: ascend instead of descend)
+        g = -grad if self.maximize else grad
+        if self.weight_decay != 0:
+            # g_t <- g_t + lambda theta_{t-1}   (L2 weight decay, folded into the gradient)
+            g = g + self.weight_decay * param
         # lr_t = lr / (1 + (t - 1) lr_decay)
         lr_t = self.lr / (1.0 + (self.step_count - 1) * self.lr_decay)
         # s_t = s_{t-1} + g_t^2

@@ -57,7 +57,8 @@ __all__ = ["Adam", "AdamFamily"]
 class AdamFamily(Optimizer):
     """What Adam, NAdam and RAdam share: their hyperparameters, the two moments and their update.
 
-    Each subclass writes only its own step from the moments that :meth:`_moments` returns.
+    Each subclass's ``_update`` writes torch's opening lines (maximize, then weight decay), calls
+    :meth:`_moments` for m_t and v_t, and takes its own step from them.
     """
 
     lr = Hyperparameter(non_negative, "learning rate")
@@ -73,22 +74,15 @@ class AdamFamily(Optimizer):
             "exp_avg_sq": np.zeros_like(param),    # v, the second moment
         }
 
-    def _moments(self, param, grad, state):
-        """The gradient (after maximize and weight decay) and the moments m_t, v_t, updated in place."""
+    def _moments(self, g, state):
+        """m_t and v_t from the gradient g_t (after maximize and weight decay), updated in place."""
         beta1, beta2 = self.betas
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        if self.decoupled_weight_decay:
-            # theta_{t-1} <- (1 - lr lambda) theta_{t-1};  g_t <- -g_t (maximize)
-            self._decoupled_decay(param)
-            g = self._effective_gradient(param, grad, 0.0, self.maximize)
-        else:
-            # g_t <- -g_t (maximize);  g_t <- g_t + lambda theta_{t-1} (L2)
-            g = self._effective_gradient(param, grad, self.weight_decay, self.maximize)
         # m_t = beta1 m_{t-1} + (1 - beta1) g_t
         leaky_average(m, g, beta1)
         # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
         leaky_average_of_squares(v, g, beta2)
-        return g, m, v
+        return m, v
 
 
 class Adam(AdamFamily):
@@ -115,7 +109,15 @@ class Adam(AdamFamily):
 
     def _update(self, param, grad, state):
         lr, (beta1, beta2), t = self.lr, self.betas, self.step_count
-        g, m, v = self._moments(param, grad, state)
+        # g_t <- -g_t   (maximize: ascend instead of descend)
+        g = -grad if self.maximize else grad
+        if self.weight_decay != 0 and self.decoupled_weight_decay:
+            # theta_{t-1} <- (1 - lr lambda) theta_{t-1}   (decoupled weight decay, AdamW's)
+            param *= 1.0 - lr * self.weight_decay
+        elif self.weight_decay != 0:
+            # g_t <- g_t + lambda theta_{t-1}   (L2 weight decay, folded into the gradient)
+            g = g + self.weight_decay * param
+        m, v = self._moments(g, state)
         if self.amsgrad:
             if state["max_exp_avg_sq"] is None:
                 state["max_exp_avg_sq"] = np.zeros_like(param)

@@ -65,8 +65,11 @@ class Adamax(Optimizer):
     def _update(self, param, grad, state):
         beta1, beta2 = self.betas
         m, u = state["exp_avg"], state["exp_inf"]
-        # g_t <- -g_t (maximize);  g_t <- g_t + lambda theta_{t-1} (weight decay)
-        g = self._effective_gradient(param, grad, self.weight_decay, self.maximize)
+        # g_t <- -g_t   (maximize: ascend instead of descend)
+        g = -grad if self.maximize else grad
+        if self.weight_decay != 0:
+            # g_t <- g_t + lambda theta_{t-1}   (L2 weight decay, folded into the gradient)
+            g = g + self.weight_decay * param
         # m_t = beta1 m_{t-1} + (1 - beta1) g_t
         leaky_average(m, g, beta1)
         # u_t = max(beta2 u_{t-1}, |g_t| + eps)

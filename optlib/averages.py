@@ -9,8 +9,9 @@ so that optlib's trajectories match torch.optim's:
 * :func:`lerp` is torch's ``start.lerp(end, weight)``, :math:`(1-w)\,\text{start} + w\,\text{end}`;
 * :func:`leaky_average` is torch's ``average.lerp_(x, 1 - beta)`` (the first moments);
 * :func:`leaky_average_of_squares` is torch's ``average.mul_(beta).addcmul_(x, x, value=1 - beta)``
-  (the second moments), up to rounding: it multiplies ``(1 - beta) * (x * x)``, where torch computes
-  ``((1 - beta) * x) * x``.
+  (the second moments), multiplied in torch's order, ``((1 - beta) * x) * x``: where ``x * x`` would
+  overflow, ``(1 - beta) * x * x`` may not (float32 Adam with ``|g| = 1e20``), and ``beta = 1`` gives
+  ``0 * x * x = 0`` rather than ``0 * inf = NaN``.
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ def lerp(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
     >>> lerp(np.array([1e8]), np.array([1e-8]), 1.0)
     array([1.e-08])
     """
+    # (1 - w) s + w e, computed from the nearer end, as torch's lerp does
     if abs(weight) < 0.5:
+        # s + w (e - s)
         return start + weight * (end - start)
+    # e - (e - s)(1 - w), which is exactly e at w = 1
     return end - (end - start) * (1.0 - weight)
 
 
@@ -45,11 +49,8 @@ def leaky_average(average: np.ndarray, x: np.ndarray, beta: float) -> None:
     >>> a = np.array([1e8]); leaky_average(a, np.array([1e-8]), 0.0); a
     array([1.e-08])
     """
-    weight = 1.0 - beta
-    if weight < 0.5:
-        average += weight * (x - average)   # the same as lerp, without a new array
-    else:
-        average[...] = lerp(average, x, weight)
+    # a_t = beta a_{t-1} + (1 - beta) x_t, interpolated from a_{t-1} to x_t by the weight 1 - beta
+    average[...] = lerp(average, x, 1.0 - beta)
 
 
 def leaky_average_of_squares(average: np.ndarray, x: np.ndarray, beta: float) -> None:
@@ -58,5 +59,5 @@ def leaky_average_of_squares(average: np.ndarray, x: np.ndarray, beta: float) ->
     >>> a = np.array([1.0, 2.0]); leaky_average_of_squares(a, np.array([3.0, 0.0]), 0.75); a
     array([3. , 1.5])
     """
-    average *= beta
-    average += (1.0 - beta) * (x * x)
+    # a_t = beta a_{t-1} + (1 - beta) x_t^2, multiplied as torch does: ((1 - beta) x_t) x_t
+    average[...] = beta * average + (1.0 - beta) * x * x

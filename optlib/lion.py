@@ -10,12 +10,14 @@ The update for a gradient :math:`g_t` at :math:`\theta_{t-1}`:
 
    g_t &\leftarrow -g_t                                             &&\text{if maximize} \\
    c_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+   m_t &= \beta_2 m_{t-1} + (1-\beta_2)\, g_t \\
    \theta_t &= (1 - \gamma\lambda)\,\theta_{t-1} - \gamma\, \operatorname{sign}(c_t)
-                                            &&(\gamma = \text{lr},\ \lambda = \text{weight_decay}) \\
-   m_t &= \beta_2 m_{t-1} + (1-\beta_2)\, g_t
+                                            &&(\gamma = \text{lr},\ \lambda = \text{weight_decay})
 
-with :math:`m_0 = 0`. Before weight decay every coordinate moves by exactly :math:`\gamma` (by 0 where
-:math:`c_t = 0` exactly, since :math:`\operatorname{sign}(0) = 0`).
+with :math:`m_0 = 0`, in the order of the reference implementation (pytorch-optimizer's ``Lion``: the
+decay first, the momentum before the step); the paper writes the step before the momentum, which
+changes nothing, since the step uses :math:`c_t`. Before weight decay every coordinate moves by
+exactly :math:`\gamma` (by 0 where :math:`c_t = 0` exactly, since :math:`\operatorname{sign}(0) = 0`).
 
 Defaults (the paper's): ``lr=1e-4, betas=(0.9, 0.99), weight_decay=0, maximize=False``. A sign step is
 large (every coordinate moves by lr), so Lion's lr is typically 3-10x smaller than AdamW's and its
@@ -62,13 +64,14 @@ class Lion(Optimizer):
 
     def _update(self, param, grad, state):
         lr, (beta1, beta2), m = self.lr, self.betas, state["exp_avg"]
-        # g_t <- -g_t (maximize)
-        g = self._effective_gradient(param, grad, 0.0, self.maximize)
-        # theta_{t-1} <- (1 - lr lambda) theta_{t-1}   (decoupled weight decay)
-        self._decoupled_decay(param)
+        # g_t <- -g_t   (maximize: ascend instead of descend)
+        g = -grad if self.maximize else grad
+        if self.weight_decay != 0:
+            # theta_{t-1} <- (1 - lr lambda) theta_{t-1}   (decoupled weight decay)
+            param *= 1.0 - lr * self.weight_decay
         # c_t = beta1 m_{t-1} + (1 - beta1) g_t
         c = beta1 * m + (1.0 - beta1) * g
-        # theta_t = theta_{t-1} - lr sign(c_t)
-        param -= lr * np.sign(c)
         # m_t = beta2 m_{t-1} + (1 - beta2) g_t
         leaky_average(m, g, beta2)
+        # theta_t = theta_{t-1} - lr sign(c_t)
+        param -= lr * np.sign(c)

@@ -52,7 +52,7 @@ import numpy as np
 from .losses import log_softmax, mse, softmax_cross_entropy
 from .problems import minibatches
 from .real_data import Dataset
-from .trajectory import DIVERGENCE_THRESHOLD, Diverges, has_diverged
+from .trajectory import DIVERGENCE_THRESHOLD, Diverges, has_diverged, refuse_coupled_runs
 from .validation import non_negative_int, one_of, positive_int
 
 __all__ = ["Linear", "MLP", "History", "Sweep", "train", "lr_sweep"]
@@ -223,9 +223,9 @@ class History(Diverges):
     ``train_loss`` and ``test_loss`` are full-data mean losses, shape ``(k, len(epochs))``;
     ``test_accuracy`` likewise (classification only, else ``None``). After a copy diverges (its
     training loss breaks optlib's one divergence rule, :func:`optlib.trajectory.has_diverged`: non-finite
-    or above ``1e12``) its entries are ``inf`` (losses) and ``nan`` (accuracy); ``diverged_at[i]`` is the
-    first recorded epoch at which copy ``i`` had diverged, or ``-1`` if it never did (``diverged``, as for
-    a :class:`~optlib.trajectory.Trajectory`).
+    or above ``1e12``) its entries are NaN, as in a :class:`~optlib.trajectory.Trajectory`;
+    ``diverged_at[i]`` is the first recorded epoch at which copy ``i`` had diverged, or ``-1`` if it never
+    did (``diverged``, as for a :class:`~optlib.trajectory.Trajectory`).
 
     Why not a :class:`~optlib.trajectory.Trajectory`: a model's parameters are several arrays and are
     not recorded; what is recorded, per epoch, are held-out losses and accuracies.
@@ -279,18 +279,22 @@ def train(model: _Model, optimizer: type, data: Dataset, lr, epochs: int, batch_
     # so how coordinates are grouped into arrays changes nothing but the bookkeeping).
     flat = np.concatenate([np.concatenate([p.reshape(k, -1) for p in inits], axis=1)] * n_lrs)
     bounds = np.cumsum([0] + [p[0].size for p in inits])
-    params = [flat[:, a:b].reshape(copies, *p.shape[1:])
-              for a, b, p in zip(bounds[:-1], bounds[1:], inits, strict=True)]
-    assert all(np.may_share_memory(p, flat) for p in params), "a parameter view was copied"
+
+    def model_params(rows: np.ndarray) -> list[np.ndarray]:
+        # the model's arrays as views into rows (copies, all parameters of a copy)
+        views = [rows[:, a:b].reshape(copies, *p.shape[1:])
+                 for a, b, p in zip(bounds[:-1], bounds[1:], inits, strict=True)]
+        assert all(np.may_share_memory(v, rows) for v in views), "a parameter view was copied"
+        return views
+
+    params = model_params(flat)
     optimizers = [optimizer([flat[i * k:(i + 1) * k]], lr=float(lr_i), **hyperparameters)
                   for i, lr_i in enumerate(lrs)]
-    if not getattr(optimizers[0], "elementwise", True):
-        raise ValueError(f"{type(optimizers[0]).__name__} is not element-wise (it couples the coordinates of an "
-                         "array): train stacks every parameter of every copy into one array per learning rate")
+    refuse_coupled_runs(optimizers[0], copies * len(inits), "parameter arrays (every array of every copy)")
     X, y = data.X_train, data.y_train
     classification = model.loss == "cross_entropy"
-    train_loss = np.full((copies, len(recorded)), np.inf)
-    test_loss = np.full((copies, len(recorded)), np.inf)
+    train_loss = np.full((copies, len(recorded)), np.nan)
+    test_loss = np.full((copies, len(recorded)), np.nan)
     test_accuracy = np.full((copies, len(recorded)), np.nan) if classification else None
     diverged_at = np.full(copies, -1)
     batches = zip(*(minibatches(len(X), batch_size, rng, epochs=epochs) for rng in rngs), strict=True)
@@ -299,6 +303,8 @@ def train(model: _Model, optimizer: type, data: Dataset, lr, epochs: int, batch_
     def record(epoch):
         column = int(np.searchsorted(recorded, epoch))
         alive = diverged_at < 0
+        # the losses of the point each optimizer names (Optimizer.evaluation_params), laid out as flat
+        params = model_params(np.concatenate([opt.evaluation_params()[0] for opt in optimizers]))
         losses = model.losses(params, X, y)
         blown = alive & has_diverged(losses, DIVERGENCE_THRESHOLD)
         diverged_at[blown] = epoch
@@ -353,15 +359,17 @@ class Sweep:
         return list(self.histories)
 
     def final(self, name: str, metric: str = "train_loss") -> np.ndarray:
-        """The last epoch's ``metric`` for every learning rate and seed: shape ``(len(lrs), k)``."""
+        """The last epoch's ``metric`` for every learning rate and seed: shape ``(len(lrs), k)`` (NaN for a
+        seed that diverged)."""
         return np.array([getattr(h, metric)[:, -1] for h in self.histories[name]])
 
     def best_index(self, name: str) -> int:
         """The learning rate (index) with the lowest final training loss, averaged over seeds.
 
-        A learning rate at which any seed diverged counts as infinitely bad.
+        A learning rate at which any seed diverged (NaN) counts as infinitely bad.
         """
-        return int(np.argmin(self.final(name).mean(axis=1)))
+        mean = self.final(name).mean(axis=1)
+        return int(np.argmin(np.where(np.isnan(mean), np.inf, mean)))
 
     def best(self, name: str) -> History:
         return self.histories[name][self.best_index(name)]

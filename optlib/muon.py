@@ -55,13 +55,12 @@ https://kellerjordan.github.io/posts/muon/.
 from __future__ import annotations
 
 import math
-from numbers import Integral, Real
 
 import numpy as np
 
 from .averages import leaky_average, lerp
 from .optimizer import Hyperparameter, Optimizer
-from .validation import boolean, non_negative
+from .validation import boolean, finite_number, non_negative, non_negative_int, one_of
 
 __all__ = ["Muon", "newton_schulz", "NS_COEFFICIENTS"]
 
@@ -69,36 +68,25 @@ __all__ = ["Muon", "newton_schulz", "NS_COEFFICIENTS"]
 NS_COEFFICIENTS = (3.4445, -4.775, 2.0315)
 
 
-def _coefficients(label, value, name=None):
-    name = name or label
-    if not isinstance(value, (tuple, list, np.ndarray)) or len(value) != 3:
+def _coefficients(name, value):
+    """Three finite numbers (a, b, c)."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist() if value.ndim == 1 else value
+    if not isinstance(value, (tuple, list)) or len(value) != 3:
         raise ValueError(f"Invalid {name}: {value!r} ({name} must be three numbers (a, b, c))")
-    out = []
-    for i, v in enumerate(value):
-        try:
-            v = float(v) if isinstance(v, Real) and not isinstance(v, bool) else math.nan
-        except OverflowError:
-            v = math.inf
-        if not math.isfinite(v):
-            raise ValueError(f"Invalid {name}: {value!r} ({name}[{i}] must be a finite number)")
-        out.append(v)
-    return tuple(out)
+    return tuple(finite_number(f"{name}[{i}]", v) for i, v in enumerate(value))
 
 
-def _ns_steps(label, value, name=None):
-    name = name or label
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}: {value!r}")
-    if not 0 <= value < 100:
+def _ns_steps(name, value):
+    """A number of Newton-Schulz iterations in [0, 100)."""
+    value = non_negative_int(name, value)
+    if value >= 100:
         raise ValueError(f"Invalid {name}: {value} ({name} must lie in [0, 100))")
-    return int(value)
-
-
-def _adjust_lr_fn(label, value, name=None):
-    if value not in (None, "original", "match_rms_adamw"):
-        raise ValueError(f"Invalid {name or label}: {value!r} "
-                         "(must be None, 'original' or 'match_rms_adamw')")
     return value
+
+
+def _adjust_lr_fn(name, value):
+    return one_of(name, value, (None, "original", "match_rms_adamw"))
 
 
 def newton_schulz(G: np.ndarray, steps: int = 5, coefficients=NS_COEFFICIENTS, eps: float = 1e-7) -> np.ndarray:
@@ -116,8 +104,8 @@ def newton_schulz(G: np.ndarray, steps: int = 5, coefficients=NS_COEFFICIENTS, e
     """
     if G.ndim != 2:
         raise ValueError(f"newton_schulz needs a matrix (2-D array), got shape {G.shape}")
-    a, b, c = _coefficients("ns_coefficients", coefficients)
-    steps = _ns_steps("ns_steps", steps)
+    a, b, c = _coefficients("coefficients", coefficients)
+    steps = _ns_steps("steps", steps)
     tall = G.shape[0] > G.shape[1]
     X = np.asarray(G.T if tall else G, dtype=np.result_type(G.dtype, np.float32))
     # X_0 = G / max(||G||_F, eps)
@@ -145,10 +133,10 @@ class Muon(Optimizer):
     weight_decay = Hyperparameter(non_negative, "weight_decay value")
     momentum = Hyperparameter(non_negative, "momentum value")
     nesterov = Hyperparameter(boolean, "nesterov")
-    ns_coefficients = Hyperparameter(_coefficients, "ns_coefficients")
+    ns_coefficients = Hyperparameter(_coefficients)
     eps = Hyperparameter(non_negative, "epsilon value")
-    ns_steps = Hyperparameter(_ns_steps, "ns_steps")
-    adjust_lr_fn = Hyperparameter(_adjust_lr_fn, "adjust_lr_fn")
+    ns_steps = Hyperparameter(_ns_steps)
+    adjust_lr_fn = Hyperparameter(_adjust_lr_fn)
     maximize = Hyperparameter(boolean, "maximize")
 
     # Newton-Schulz mixes the entries of a matrix: runs stacked into one array would interact.
@@ -179,8 +167,8 @@ class Muon(Optimizer):
 
     def _update(self, param, grad, state):
         beta, B = self.momentum, state["momentum_buffer"]
-        # g_t <- -g_t (maximize)
-        g = self._effective_gradient(param, grad, 0.0, self.maximize)
+        # g_t <- -g_t   (maximize, optlib's addition: ascend instead of descend)
+        g = -grad if self.maximize else grad
         # B_t = beta B_{t-1} + (1 - beta) g_t
         leaky_average(B, g, beta)
         if self.nesterov:
@@ -191,7 +179,7 @@ class Muon(Optimizer):
             update = B
         # O_t = NS_k(B~_t)
         ortho = newton_schulz(update, self.ns_steps, self.ns_coefficients, self.eps)
-        # theta_{t-1} <- (1 - lr lambda) theta_{t-1}   (decoupled weight decay)
-        self._decoupled_decay(param)
+        # theta_{t-1} <- (1 - lr lambda) theta_{t-1}   (decoupled weight decay; torch applies it even at 0)
+        param *= 1.0 - self.lr * self.weight_decay
         # theta_t = theta_{t-1} - lr' O_t
         param -= self.adjusted_lr(param.shape) * ortho

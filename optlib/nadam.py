@@ -72,16 +72,23 @@ class NAdam(AdamFamily):
         # Pi_0 = 1, the product of the momentum schedule
         return {**super()._init_state(param), "mu_product": 1.0}
 
-    def _mu(self, t):
-        # mu_t = beta1 (1 - 0.5 * 0.96^(t psi))
-        return self.betas[0] * (1.0 - 0.5 * 0.96 ** (t * self.momentum_decay))
-
     def _update(self, param, grad, state):
-        lr, beta2, t = self.lr, self.betas[1], self.step_count
-        g, m, v = self._moments(param, grad, state)
-        mu, mu_next = self._mu(t), self._mu(t + 1)
+        lr, (beta1, beta2), t, psi = self.lr, self.betas, self.step_count, self.momentum_decay
+        # g_t <- -g_t   (maximize: ascend instead of descend)
+        g = -grad if self.maximize else grad
+        if self.weight_decay != 0 and self.decoupled_weight_decay:
+            # theta_{t-1} <- (1 - lr lambda) theta_{t-1}   (decoupled weight decay, AdamW's)
+            param *= 1.0 - lr * self.weight_decay
+        elif self.weight_decay != 0:
+            # g_t <- g_t + lambda theta_{t-1}   (L2 weight decay, folded into the gradient)
+            g = g + self.weight_decay * param
+        # mu_t = beta1 (1 - 0.5 * 0.96^(t psi))
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+        # mu_{t+1} = beta1 (1 - 0.5 * 0.96^((t + 1) psi))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
         # Pi_t = Pi_{t-1} mu_t
         state["mu_product"] *= mu
+        m, v = self._moments(g, state)
         # d_t = sqrt(v_t / (1 - beta2^t)) + eps
         denom = np.sqrt(v / (1.0 - beta2**t)) + self.eps
         # theta <- theta_{t-1} - lr (1 - mu_t) / (1 - Pi_t) * g_t / d_t

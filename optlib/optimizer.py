@@ -12,9 +12,13 @@ What this class does, so that each subclass only writes its update rule:
 * checks ``params`` once: a non-empty sequence of writable floating-point arrays, no two of which
   overlap in memory (an overlapping pair would be updated twice);
 * checks every ``step``'s gradients (count, shapes, dtypes: each the dtype of its parameter, as torch
-  requires) *before* touching anything, so a refused step leaves parameters and state as they were;
+  requires), and that every parameter is still writable, *before* touching anything, so a refused step
+  leaves parameters and state as they were;
   a gradient that may share memory with any parameter (``f(a, b) = a * b`` has gradients ``[b, a]``)
   is copied first, so that no update reads a gradient another update has already changed;
+* takes plain ``np.ndarray`` only, for parameters, gradients and loaded state: a subclass's operators
+  can mean something else (``np.matrix``'s ``*`` is a matrix product, a masked array's arithmetic skips
+  masked entries), so the update would not be the one written;
 * holds hyperparameters as validated attributes (``opt.lr = 0.01`` between steps is how a
   schedule drives an optimizer);
 * saves and restores the whole state (``state_dict`` / ``load_state_dict``), all or nothing, so a
@@ -26,15 +30,21 @@ Subclasses write two methods, in torch's single-tensor form:
   from the first gradient, or only once an option is switched on, starts as ``None`` and is created
   by ``_update`` (SGD's momentum buffer is the first gradient; AMSGrad's maximum starts at zero);
 * ``_update(param, grad, state)``: one parameter's update, plain NumPy, one statement per line of
-  the method's equations, the equation in a comment above it. It changes ``param`` and the buffers
-  in ``state`` in place (temporaries are fine) and never changes ``grad``.
+  the method's equations, the equation in a comment above it, in the order of torch's single-tensor
+  function, its opening lines included (``maximize``, then weight decay). It changes ``param`` and the
+  buffers in ``state`` in place (temporaries are fine) and never changes ``grad``. ``param`` may be
+  0-d: NumPy returns a scalar, not an array, from ``-grad`` on a 0-d array, so a buffer made from a
+  gradient is made with ``np.copy``.
 
 Checks that tie several hyperparameters together (SGD's "Nesterov needs momentum") go in
 ``_check_hyperparameters``, which runs at construction and after every assignment (a refused
 assignment is undone).
 
 ``step_count`` is the number of steps taken, ``t`` in the papers; it is incremented before
-``_update`` runs, so the first update sees ``t = 1`` (torch keeps the same count per parameter).
+``_update`` runs, so the first update sees ``t = 1`` (torch keeps the same count per parameter). A loaded
+count is at most ``MAX_STEP_COUNT`` = 2**63 - 1, int64's largest: every checkpoint format's integer holds
+it, and far below float's limit (about 1.8e308) the formulas that use ``t`` (``beta**t``, ``t * psi``,
+``(t - 1) * lr_decay``) cannot overflow.
 
 ``elementwise`` says whether the update of every entry depends only on that entry's gradient and
 state (True for every optimizer here but Muon, which orthogonalises whole matrices). Runners that
@@ -45,19 +55,25 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from numbers import Real
 
 import numpy as np
 
-__all__ = ["Optimizer", "Hyperparameter"]
+from .validation import finite_number, non_negative_int
+
+__all__ = ["Optimizer", "Hyperparameter", "MAX_STEP_COUNT"]
+
+#: The largest ``step_count`` a checkpoint may hold (int64's maximum; see the module docstring).
+MAX_STEP_COUNT = 2**63 - 1
 
 
 class Hyperparameter:
     """A validated attribute: ``opt.lr = -1`` raises and leaves ``opt.lr`` unchanged.
 
-    ``label`` is the phrase used in error messages, torch-style ("Invalid learning rate: -1.0 (lr must
-    be >= 0)"). After a value passes its own check, the optimizer's ``_check_hyperparameters`` sees the
-    whole set (e.g. SGD's "Nesterov needs momentum"); if that refuses, the old value is put back.
+    ``validate(name, value)`` is one of optlib.validation's checks (or one written the same way); a
+    ``label``, torch's phrase for the value, is passed on as ``validate(name, value, label=label)`` and
+    used in the error message, torch-style ("Invalid learning rate: -1.0 (lr must be >= 0)"). After a
+    value passes its own check, the optimizer's ``_check_hyperparameters`` sees the whole set (e.g. SGD's
+    "Nesterov needs momentum"); if that refuses, the old value is put back.
     """
 
     def __init__(self, validate: Callable[..., object], label: str | None = None):
@@ -66,13 +82,13 @@ class Hyperparameter:
 
     def __set_name__(self, owner, name: str) -> None:
         self.name = name
-        self.label = self.label or name
 
     # No __get__: reading ``opt.lr`` finds the validated value in the instance's __dict__ (as fast as a
     # plain attribute, which matters inside every step); assigning goes through __set__.
 
     def __set__(self, obj, value) -> None:
-        value = self.validate(self.label, value, self.name)
+        label = {"label": self.label} if self.label else {}
+        value = self.validate(self.name, value, **label)
         hyper = obj._hyperparameters
         missing = object()
         old = hyper.get(self.name, missing)
@@ -101,15 +117,13 @@ def _as_param_list(params) -> list[np.ndarray]:
     if not params:
         raise ValueError("params must not be empty: optimizer got an empty parameter list")
     for i, p in enumerate(params):
-        if not isinstance(p, np.ndarray):
-            raise TypeError(f"params[{i}] must be a NumPy array, got {type(p).__name__}")
+        _check_plain_array(p, f"params[{i}]")
         if p.dtype.kind != "f":
             raise TypeError(
                 f"params[{i}] must be a floating-point array, got dtype {p.dtype} "
                 "(an in-place update would silently truncate it); convert with .astype(float)"
             )
-        if not p.flags.writeable:
-            raise ValueError(f"params[{i}] is read-only; the optimizer updates parameters in place")
+    _check_writeable(params)
     if len({id(p) for p in params}) != len(params):
         raise ValueError("params contains the same array more than once")
     for i, p in enumerate(params):
@@ -118,6 +132,24 @@ def _as_param_list(params) -> list[np.ndarray]:
                 raise ValueError(f"params[{j}] and params[{i}] overlap in memory (one is a view of the "
                                  "other): each step would update the shared entries twice")
     return params
+
+
+def _check_plain_array(value, where: str) -> None:
+    """Refuse anything but a plain ``np.ndarray`` (see the module docstring), naming ``where`` it came from."""
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{where} must be a NumPy array, got {type(value).__name__}")
+    if type(value) is not np.ndarray:
+        kind = f"{type(value).__module__}.{type(value).__qualname__}"
+        raise TypeError(f"{where} must be a plain NumPy array, got {kind}, whose arithmetic differs from "
+                        "ndarray's (np.matrix's * is a matrix product; a masked array skips masked entries); "
+                        "convert it with np.asarray")
+
+
+def _check_writeable(params) -> None:
+    """Refuse a step before any write when a parameter is read-only (it may have become so after construction)."""
+    for i, p in enumerate(params):
+        if not p.flags.writeable:
+            raise ValueError(f"params[{i}] is read-only; the optimizer updates parameters in place")
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
@@ -163,26 +195,18 @@ class Optimizer:
     def _check_hyperparameters(self) -> None:
         """Checks that involve several hyperparameters at once (raise ValueError); none by default."""
 
-    @staticmethod
-    def _effective_gradient(param, grad, weight_decay: float = 0.0, maximize: bool = False):
-        """torch's first two lines of every update: ``g <- -g`` if maximizing, then ``g <- g + wd * p``.
-
-        Returns a new array, or ``grad`` itself when neither applies (``grad`` is never modified).
-        """
-        # g_t <- -g_t   (ascend instead of descend)
-        g = -grad if maximize else grad
-        if weight_decay != 0:
-            # g_t <- g_t + lambda theta_{t-1}   (L2 regularisation folded into the gradient)
-            g = g + weight_decay * param
-        return g
-
-    def _decoupled_decay(self, param) -> None:
-        """Decoupled weight decay (AdamW, Lion, Muon): ``theta <- (1 - lr * weight_decay) theta``, in place."""
-        if self.weight_decay != 0:
-            # theta_{t-1} <- (1 - lr lambda) theta_{t-1}
-            param *= 1.0 - self.lr * self.weight_decay
-
     # --- the public interface ----------------------------------------------------------------
+
+    def evaluation_params(self) -> list[np.ndarray]:
+        """The parameters at which the loss of the current iterate is measured: ``self.params`` here.
+
+        Every runner of optlib (:func:`optlib.trajectory.run`, :func:`~optlib.trajectory.run_stochastic`,
+        :func:`optlib.models.train`) records its points and losses at these arrays, while gradients are
+        taken at ``self.params``. A method whose answer is not the point where it takes gradients
+        (schedule-free SGD and AdamW evaluate at their average ``x``) returns that point, computed
+        without changing any state; the caller must not write into what it returns.
+        """
+        return self.params
 
     @property
     def hyperparameters(self) -> dict:
@@ -196,6 +220,7 @@ class Optimizer:
         parameters, not as a stream of RuntimeWarnings.
         """
         grads = self._check_grads(grads)
+        _check_writeable(self.params)
         self.step_count += 1
         with np.errstate(all="ignore"):
             for param, grad, state in zip(self.params, grads, self.state, strict=True):
@@ -227,8 +252,10 @@ class Optimizer:
         if len(saved) != len(self.params):
             raise ValueError(f"state_dict['state'] holds state for {len(saved)} parameters, "
                              f"the optimizer has {len(self.params)}")
-        if isinstance(step_count, bool) or not isinstance(step_count, (int, np.integer)) or step_count < 0:
-            raise ValueError(f"state_dict['step_count'] must be an integer >= 0, got {step_count!r}")
+        step_count = non_negative_int("state_dict['step_count']", step_count)
+        if step_count > MAX_STEP_COUNT:
+            raise ValueError(f"Invalid state_dict['step_count']: {step_count} (state_dict['step_count'] must be "
+                             "at most 2**63 - 1, int64's largest; a larger count would overflow in a later step)")
 
         trial = copy.copy(self)  # validate hyperparameters without touching self
         trial._hyperparameters = dict(self._hyperparameters)
@@ -244,7 +271,7 @@ class Optimizer:
         # Nothing was refused: commit.
         self._hyperparameters = trial._hyperparameters
         self.__dict__.update(trial._hyperparameters)
-        self.step_count = int(step_count)
+        self.step_count = step_count
         self.state = state
 
     def _checked_state(self, i: int, param: np.ndarray, theirs) -> dict:
@@ -259,11 +286,7 @@ class Optimizer:
         for key, kind in template.items():
             value, entry = theirs[key], f"{where}[{key!r}]"
             if isinstance(kind, float):
-                if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
-                    raise TypeError(f"{entry} must be a real number, got {type(value).__name__}: {value!r}")
-                if not np.isfinite(value):
-                    raise ValueError(f"{entry} must be finite, got {value!r}")
-                state[key] = float(value)
+                state[key] = finite_number(entry, value)   # any real number (torch keeps what it is given)
             elif value is None and kind is None:
                 state[key] = None                     # a buffer not created yet
             else:
@@ -271,6 +294,7 @@ class Optimizer:
                     what = f"dtype {value.dtype}" if isinstance(value, np.ndarray) else type(value).__name__
                     lazily = " or None" if kind is None else ""
                     raise TypeError(f"{entry} must be a floating-point array{lazily}, got {what}")
+                _check_plain_array(value, entry)
                 if value.shape != param.shape:
                     raise ValueError(f"{entry} has shape {value.shape}, expected {param.shape}")
                 state[key] = np.array(value, dtype=param.dtype, order="C")
@@ -283,7 +307,7 @@ class Optimizer:
     # --- checks --------------------------------------------------------------------------------
 
     def _check_grads(self, grads) -> list[np.ndarray]:
-        if type(grads) is np.ndarray:
+        if isinstance(grads, np.ndarray):
             grads = [grads]
         elif not isinstance(grads, (list, tuple)):
             if not isinstance(grads, Sequence) or isinstance(grads, (str, bytes)):
@@ -293,8 +317,7 @@ class Optimizer:
             raise ValueError(f"grads has {len(grads)} arrays but the optimizer has {len(self.params)} params")
         checked = []
         for i, (g, p) in enumerate(zip(grads, self.params, strict=True)):
-            if not isinstance(g, np.ndarray):
-                raise TypeError(f"grads[{i}] must be a NumPy array, got {type(g).__name__}")
+            _check_plain_array(g, f"grads[{i}]")
             if g.dtype != p.dtype:
                 if g.dtype.kind != "f":
                     raise TypeError(f"grads[{i}] must be a floating-point array, got dtype {g.dtype}")

@@ -17,7 +17,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from .surfaces import Surface
-from .trajectory import Trajectory
+from .trajectory import Trajectory, loss_gap
 
 __all__ = ["OPTIMIZER_COLORS", "color", "contour_grid", "decade_ticks", "draw_runs", "loss_lines", "plot_contour",
            "plot_paths", "plot_trajectories", "plot_losses"]
@@ -40,6 +40,7 @@ OPTIMIZER_COLORS: dict[str, str] = {
     "RAdam": "#DDCC77",      # sand
     "Lion": "#117733",       # green
     "Muon": "#88CCEE",       # cyan
+    "Schedule-free": "#661100",  # dark red    (Tol)
     "Shampoo": "#EE3377",    # magenta        (Tol vibrant)
     "SOAP": "#4477AA",       # blue           (Tol bright)
 }
@@ -137,10 +138,7 @@ def plot_paths(surface: Surface, trajectories: Mapping[str, Trajectory], ax: Axe
     A run that diverged is drawn up to its last finite point, which is marked with a cross and
     the step at which it left. The view widens to show every start point.
     """
-    (x0, x1), (y0, y1) = surface.bounds
-    for path in trajectories.values():
-        (sx, sy) = path.points[0]
-        x0, x1, y0, y1 = min(x0, sx - 0.2), max(x1, sx + 0.2), min(y0, sy - 0.2), max(y1, sy + 0.2)
+    (x0, x1), (y0, y1) = surface.window([path.points[0] for path in trajectories.values()])
     ax.set(xlim=(x0, x1), ylim=(y0, y1))
     artists = []
     for label, path in trajectories.items():
@@ -175,10 +173,8 @@ def loss_lines(trajectories: Mapping[str, Trajectory], min_value: float, ax: Axe
     """
     artists = []
     for label, path in trajectories.items():
-        gap = path.losses - min_value
-        steps = np.arange(len(gap))
-        shown = np.isfinite(gap) & (gap > 0)
-        artists += ax.plot(steps[shown], gap[shown], color=color(label), label=label, linewidth=1.5)
+        gap = loss_gap(path.losses, min_value)
+        artists += ax.plot(np.arange(len(gap)), gap, color=color(label), label=label, linewidth=1.5)
         if path.diverged:
             artists.append(ax.axvline(path.diverged_at, color=color(label), linestyle=":", linewidth=1))
     return artists

@@ -12,8 +12,9 @@ curvature.
 * :class:`LeastSquares` (made by :func:`make_regression`): linear regression with the half mean
   squared error, :math:`f_i(w) = \tfrac12 (x_i^\top w - y_i)^2`. Convex, with a closed-form
   minimiser; in two dimensions it is also a :class:`~optlib.surfaces.Surface` to draw.
-* :func:`minibatches`: the index arrays of one shuffled epoch (or several), seeded, the way
-  ``torch.utils.data.DataLoader(shuffle=True)`` draws them.
+* :func:`minibatches`: optlib's one sampler of mini-batch indices, seeded: shuffled epochs (the way
+  ``torch.utils.data.DataLoader(shuffle=True)`` draws them), or independent draws with or without
+  replacement, for one model or for ``k`` copies.
 * :class:`BagOfWords` (made by :func:`bag_of_words`): logistic regression on sparse word counts
   with Zipf-distributed word frequencies, where per-coordinate step sizes pay off (chapter 7).
 
@@ -43,7 +44,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from .surfaces import Surface
-from .validation import boolean, finite_non_negative, generator, non_negative_int, positive_int, sample_indices
+from .validation import boolean, finite_non_negative, generator, non_negative_int, one_of, positive_int, sample_indices
 
 __all__ = ["FiniteSum", "LeastSquares", "make_regression", "minibatches", "BagOfWords", "bag_of_words", "DATA_SETS",
            "regression_problem", "regression_surface", "noise_ball"]
@@ -274,7 +275,7 @@ def make_regression(n: int, d: int, noise: float, rng: np.random.Generator, scal
     n = positive_int("n", n)
     d = positive_int("d", d)
     noise = finite_non_negative("noise", noise)
-    rng = generator(rng)
+    rng = generator("rng", rng)
     if scales is None:
         scales = np.ones(d)
     scales = np.asarray(scales, dtype=float)
@@ -288,22 +289,35 @@ def make_regression(n: int, d: int, noise: float, rng: np.random.Generator, scal
 
 # --- mini-batches -------------------------------------------------------------------------------------
 
-def minibatches(n_samples: int, batch_size: int, rng: np.random.Generator, drop_last: bool = False,
-                epochs: int | None = 1) -> Iterator[np.ndarray]:
-    """Yield the sample indices of each mini-batch, epoch after epoch, each epoch freshly shuffled.
+def minibatches(n_samples: int, batch_size: int, rng: np.random.Generator | None, drop_last: bool = False,
+                epochs: int | None = 1, *, sampling: str = "shuffle",
+                copies: int | None = None) -> Iterator[np.ndarray]:
+    """Yield the sample indices of each mini-batch: optlib's one sampler (:func:`optlib.models.train` and
+    :func:`optlib.trajectory.run_stochastic` draw from it).
 
-    Like ``torch.utils.data.DataLoader(dataset, batch_size, shuffle=True, drop_last=...)``: every epoch
-    is a random permutation of ``range(n_samples)`` cut into consecutive batches of ``batch_size``, so
-    each sample is used exactly once per epoch (sampling *without* replacement). The last batch of an
-    epoch is shorter when ``batch_size`` does not divide ``n_samples``, unless ``drop_last=True`` drops it.
+    ``sampling`` says how a batch is drawn:
+
+    * ``"shuffle"`` (default), like ``torch.utils.data.DataLoader(dataset, batch_size, shuffle=True,
+      drop_last=...)``: every epoch is a fresh random permutation of ``range(n_samples)`` cut into
+      consecutive batches, so each sample is used exactly once per epoch (*without* replacement). The last
+      batch of an epoch is shorter when ``batch_size`` does not divide ``n_samples``, unless ``drop_last``;
+    * ``"replace"``: every index of every batch drawn uniformly and independently (the textbook model of SGD);
+    * ``"subset"``: every batch a fresh set of ``batch_size`` distinct samples
+      (``rng.choice(n_samples, batch_size, replace=False)``), independent of the other batches.
 
     Args:
         n_samples: size of the data set.
-        batch_size: samples per batch (``>= 1``; larger than ``n_samples`` gives one batch of all;
-            refused with ``drop_last=True``, which would yield nothing).
+        batch_size: samples per batch (``>= 1``). A batch of every sample (``"shuffle"`` with
+            ``batch_size >= n_samples``) is ``arange(n_samples)``, in order, shared by all copies: shuffling
+            it would change only the rounding of its mean, and it draws no random numbers (``rng`` may be
+            None). ``drop_last`` or ``"subset"`` refuse ``batch_size > n_samples``.
         rng: a ``numpy.random.Generator``; the same seed gives the same batches.
         drop_last: drop each epoch's incomplete last batch.
-        epochs: how many epochs to go through (``None``: forever).
+        epochs: how many epochs to go through (``None``: forever); an epoch is ``ceil(n_samples /
+            batch_size)`` batches (``floor`` with ``drop_last``), whatever the sampling.
+        sampling: ``"shuffle"``, ``"replace"`` or ``"subset"`` (above).
+        copies: ``None`` for batches of shape ``(batch_size,)``; ``k`` for ``(k, batch_size)``, each of ``k``
+            copies of a model with samples of its own.
 
     Raises ValueError for a bad value (naming the argument), TypeError for a wrong type.
 
@@ -315,21 +329,43 @@ def minibatches(n_samples: int, batch_size: int, rng: np.random.Generator, drop_
     drop_last = boolean("drop_last", drop_last)
     if epochs is not None:
         epochs = non_negative_int("epochs", epochs)
-    rng = generator(rng)
-    if drop_last and batch_size > n_samples:
-        raise ValueError(f"Invalid batch_size: {batch_size} (with drop_last=True, batch_size must be <= "
-                         f"n_samples = {n_samples}, or no batch would ever be yielded)")
-    return _minibatches(n_samples, batch_size, rng, bool(drop_last), epochs)
+    sampling = one_of("sampling", sampling, ("shuffle", "replace", "subset"))
+    if copies is not None:
+        copies = positive_int("copies", copies)
+    if batch_size > n_samples and (drop_last or sampling == "subset"):
+        why = "drop_last=True" if drop_last else "sampling='subset'"
+        raise ValueError(f"Invalid batch_size: {batch_size} (with {why}, batch_size must be <= n_samples = "
+                         f"{n_samples})")
+    full = sampling == "shuffle" and batch_size >= n_samples
+    if not (full and rng is None):
+        rng = generator("rng", rng)
+    return _minibatches(n_samples, batch_size, rng, drop_last, epochs, sampling, copies, full)
 
 
-def _minibatches(n, batch_size, rng, drop_last, epochs):
+def _minibatches(n, batch_size, rng, drop_last, epochs, sampling, copies, full):
     # A generator of its own, so that minibatches() checks its arguments when called, not when iterated.
-    epoch = 0
     stop = n - batch_size + 1 if drop_last else n
+    starts = range(0, stop, batch_size)       # one batch per start: an epoch
+    rows = 1 if copies is None else copies
+    everything = np.arange(n)
+    epoch = 0
     while epochs is None or epoch < epochs:
-        order = rng.permutation(n)
-        for start in range(0, stop, batch_size):
-            yield order[start:start + batch_size]
+        if full:
+            for _ in starts:
+                yield everything
+        elif sampling == "shuffle":
+            # one fresh permutation per copy
+            order = rng.permuted(np.broadcast_to(everything, (rows, n)), axis=1)
+            for start in starts:
+                batch = order[:, start:start + batch_size]
+                yield batch if copies is not None else batch[0]
+        else:
+            for _ in starts:
+                if sampling == "replace":
+                    batch = rng.integers(n, size=(rows, batch_size))
+                else:
+                    batch = np.stack([rng.choice(n, size=batch_size, replace=False) for _ in range(rows)])
+                yield batch if copies is not None else batch[0]
         epoch += 1
 
 

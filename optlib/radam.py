@@ -69,7 +69,15 @@ class RAdam(AdamFamily):
 
     def _update(self, param, grad, state):
         lr, (beta1, beta2), t = self.lr, self.betas, self.step_count
-        _, m, v = self._moments(param, grad, state)
+        # g_t <- -g_t   (maximize: ascend instead of descend)
+        g = -grad if self.maximize else grad
+        if self.weight_decay != 0 and self.decoupled_weight_decay:
+            # theta_{t-1} <- (1 - lr lambda) theta_{t-1}   (decoupled weight decay, AdamW's)
+            param *= 1.0 - lr * self.weight_decay
+        elif self.weight_decay != 0:
+            # g_t <- g_t + lambda theta_{t-1}   (L2 weight decay, folded into the gradient)
+            g = g + self.weight_decay * param
+        m, v = self._moments(g, state)
         # m_hat_t = m_t / (1 - beta1^t)
         m_hat = m / (1.0 - beta1**t)
         # rho_inf = 2 / (1 - beta2) - 1

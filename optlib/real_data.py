@@ -74,7 +74,7 @@ def train_test_split(n_samples: int, test_fraction: float, rng: np.random.Genera
     """Indices ``(train, test)`` of a random split; the test part has ``round(test_fraction * n)`` samples."""
     n_samples = positive_int("n_samples", n_samples, minimum=2)
     test_fraction = open_unit_interval("test_fraction", test_fraction)
-    rng = generator(rng)
+    rng = generator("rng", rng)
     n_test = min(max(round(test_fraction * n_samples), 1), n_samples - 1)
     order = rng.permutation(n_samples)
     return np.sort(order[n_test:]), np.sort(order[:n_test])

@@ -80,38 +80,32 @@ class RMSprop(Optimizer):
 
     def _update(self, param, grad, state):
         alpha, v = self.alpha, state["square_avg"]
-        # g_t <- -g_t (maximize);  g_t <- g_t + lambda theta_{t-1} (weight decay)
-        g = self._effective_gradient(param, grad, self.weight_decay, self.maximize)
+        # g_t <- -g_t   (maximize: ascend instead of descend)
+        g = -grad if self.maximize else grad
+        if self.weight_decay != 0:
+            # g_t <- g_t + lambda theta_{t-1}   (L2 weight decay, folded into the gradient)
+            g = g + self.weight_decay * param
         # v_t = alpha v_{t-1} + (1 - alpha) g_t^2
         leaky_average_of_squares(v, g, alpha)
         if self.centered:
-            denom = self._centered_denominator(g, state)
+            if state["grad_avg"] is None:               # gbar_0 = 0, made by the first centered step
+                state["grad_avg"] = np.zeros_like(param)
+            gbar = state["grad_avg"]
+            # gbar_t = alpha gbar_{t-1} + (1 - alpha) g_t
+            leaky_average(gbar, g, alpha)
+            # d_t = sqrt(v_t - gbar_t^2) + eps
+            denom = np.sqrt(v - gbar * gbar) + self.eps
         else:
             # d_t = sqrt(v_t) + eps
             denom = np.sqrt(v) + self.eps
         if self.momentum > 0:
-            self._momentum_step(param, g / denom, state)
+            if state["momentum_buffer"] is None:        # b_0 = 0, made by the first step with momentum
+                state["momentum_buffer"] = np.zeros_like(param)
+            b = state["momentum_buffer"]
+            # b_t = beta b_{t-1} + g_t / d_t
+            b[...] = self.momentum * b + g / denom
+            # theta_t = theta_{t-1} - lr b_t
+            param -= self.lr * b
         else:
             # theta_t = theta_{t-1} - lr g_t / d_t
             param -= self.lr * (g / denom)
-
-    def _centered_denominator(self, g, state):
-        """Graves's centered RMSprop: d_t from the variance of the gradient instead of its mean square."""
-        if state["grad_avg"] is None:
-            state["grad_avg"] = np.zeros_like(g)
-        gbar = state["grad_avg"]
-        # gbar_t = alpha gbar_{t-1} + (1 - alpha) g_t
-        leaky_average(gbar, g, self.alpha)
-        # d_t = sqrt(v_t - gbar_t^2) + eps
-        return np.sqrt(state["square_avg"] - gbar * gbar) + self.eps
-
-    def _momentum_step(self, param, scaled_gradient, state):
-        """RMSprop with momentum: a heavy-ball buffer on the scaled gradient g_t / d_t."""
-        if state["momentum_buffer"] is None:
-            state["momentum_buffer"] = np.zeros_like(param)
-        b = state["momentum_buffer"]
-        # b_t = beta b_{t-1} + g_t / d_t
-        b *= self.momentum
-        b += scaled_gradient
-        # theta_t = theta_{t-1} - lr b_t
-        param -= self.lr * b

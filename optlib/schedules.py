@@ -1,16 +1,18 @@
 r"""Learning-rate schedules: plain functions of the step, ``lr_t = schedule(t)``.
 
 A schedule is built once from its hyperparameters and then called with the number of updates
-already taken, ``t = 0, 1, 2, ...``; it returns the learning rate for the next update. It drives any
-optlib optimizer through its writable ``lr``::
+already taken, ``t = 0, 1, 2, ...``; it returns the learning rate for the next update. It drives an
+optimizer in one way: :func:`scheduled` makes an optimizer class that sets its writable ``lr`` from the
+schedule before every update, so a scheduled optimizer goes to any runner (``run``, ``run_stochastic``,
+``train``) like any other::
 
     schedule = cosine(lr=0.1, total_steps=1000)
-    for t in range(1000):
-        opt.lr = schedule(t)          # the rate for update t + 1
-        opt.step(grads(params))
+    opt = scheduled(SGD, schedule)([theta])   # before update t + 1: opt.lr = schedule(t)
 
-(or build the optimizer with :func:`scheduled`, which does exactly this before every step). A schedule
-also accepts an integer array of steps and returns an array of rates, which is how the book plots it.
+Any function ``t -> lr`` is a schedule (``scheduled(SGD, lambda t: 0.1 / np.sqrt(t + 1))``). A
+:class:`Schedule` also accepts an integer array of steps and returns an array of rates, which is how
+the book plots it. :data:`SCHEDULES` names the book's schedules (the schedule explorer's menu): a new
+schedule is its function here and one entry there.
 
 The step convention is torch.optim.lr_scheduler's when ``scheduler.step()`` is called once after
 every ``optimizer.step()``: ``schedule(t)`` is the rate torch's scheduler holds after ``t`` calls
@@ -27,6 +29,8 @@ optlib                                     torch.optim.lr_scheduler (base rate `
                                            ``min_lr``, torch's cosine turns and rises again
 ``warmup_cosine(lr, warmup_steps, ...)``   ``SequentialLR([LinearLR(1/w, 1, w - 1), CosineAnnealingLR(T - w)],
                                            milestones=[w])``, same caveat after ``total_steps``
+``wsd(lr, warmup_steps, ...)``             ``SequentialLR`` of ``LinearLR``, ``ConstantLR(factor=1)`` and a
+                                           ``LambdaLR`` for the linear or 1 - sqrt decay
 =========================================  ==========================================================
 
 Every argument is checked when the schedule is built (``ValueError`` naming the argument), and every
@@ -44,10 +48,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .validation import finite_non_negative, function, non_negative_int, positive_int
+from .validation import finite_non_negative, function, non_negative_int, one_of, positive_int
 
-__all__ = ["Schedule", "constant", "step", "exponential", "cosine", "warmup_cosine", "scheduled", "SCHEDULES",
-           "SCHEDULE_NAMES", "make_schedule"]
+__all__ = ["Schedule", "constant", "step", "exponential", "cosine", "warmup_cosine", "wsd", "scheduled", "SCHEDULES",
+           "make_schedule"]
 
 
 # --- argument checks (optlib.validation's, so the same bad value raises the same error everywhere) ---
@@ -182,18 +186,67 @@ def warmup_cosine(lr: float, warmup_steps: int, total_steps: int, min_lr: float 
     return Schedule("warmup_cosine", {"lr": lr, "warmup_steps": W, "total_steps": T, "min_lr": min_lr}, rate)
 
 
-#: The schedules by name (the explorer's menu).
-SCHEDULES = {"constant": constant, "step": step, "exponential": exponential, "cosine": cosine,
-             "warmup_cosine": warmup_cosine}
+def wsd(lr: float, warmup_steps: int, total_steps: int, decay_steps: int, min_lr: float = 0.0,
+        decay_shape: str = "linear") -> Schedule:
+    r"""Warmup-stable-decay: a linear warm-up, the constant rate ``lr``, then a short decay to ``min_lr``.
+
+    .. math::
+       \eta_t = \begin{cases}
+         \eta\,\dfrac{t+1}{W} & 0 \le t < W \\[1ex]
+         \eta & W \le t < T - D \\[1ex]
+         \eta_{\min} + (\eta - \eta_{\min})\,\big(1 - \phi(s)\big), \quad s = \dfrac{t - (T - D)}{D}
+                               & T - D \le t \le T \\[1ex]
+         \eta_{\min} & t > T
+       \end{cases}
+
+    with :math:`\phi(s) = s` (``decay_shape="linear"``) or :math:`\phi(s) = \sqrt{s}` (``"1-sqrt"``, which
+    Hägele et al. found better). The warm-up is :func:`warmup_cosine`'s (it starts at :math:`\eta/W`);
+    the decay ("cooldown") takes the last ``decay_steps`` of the ``total_steps`` updates, so the run can be
+    continued from any checkpoint of the stable phase and cooled down whenever the budget is known.
+
+    torch: ``SequentialLR`` of ``LinearLR`` (the warm-up), ``ConstantLR(factor=1)`` and a ``LambdaLR`` for
+    the decay. transformers' ``get_wsd_schedule`` has the same phases, with a warm-up that starts at 0.
+
+    References: Hu et al. (2024), "MiniCPM" (WSD); Hägele et al. (2024), "Scaling Laws and Compute-Optimal
+    Training Beyond Fixed Training Durations" (the 1 - sqrt cooldown).
+    """
+    lr = finite_non_negative("lr", lr)
+    warmup_steps = non_negative_int("warmup_steps", warmup_steps)
+    total_steps = positive_int("total_steps", total_steps)
+    decay_steps = positive_int("decay_steps", decay_steps)
+    min_lr = finite_non_negative("min_lr", min_lr)
+    decay_shape = one_of("decay_shape", decay_shape, ("linear", "1-sqrt"))
+    if warmup_steps + decay_steps > total_steps:
+        raise ValueError(f"warmup_steps + decay_steps must be <= total_steps, got {warmup_steps} + {decay_steps} "
+                         f"> total_steps={total_steps}")
+    if min_lr > lr:
+        raise ValueError(f"min_lr must be <= lr, got min_lr={min_lr} > lr={lr}")
+    W, T, D = warmup_steps, total_steps, decay_steps
+    phi = np.sqrt if decay_shape == "1-sqrt" else (lambda s: s)
+
+    def rate(t):
+        # eta_t = eta (t + 1) / W                                  (t < W)
+        ramp = lr * (t + 1) / max(W, 1)
+        # s = (t - (T - D)) / D, held in [0, 1]
+        s = np.clip((t - (T - D)) / D, 0.0, 1.0)
+        # eta_t = eta_min + (eta - eta_min) (1 - phi(s))           (t >= W; s = 0 is the stable phase)
+        stable_then_decay = min_lr + (lr - min_lr) * (1.0 - phi(s))
+        return np.where(t < W, ramp, stable_then_decay)
+
+    return Schedule("wsd", {"lr": lr, "warmup_steps": W, "total_steps": T, "decay_steps": D, "min_lr": min_lr,
+                            "decay_shape": decay_shape}, rate)
 
 
 def scheduled(optimizer_class, schedule: Callable[[int], float]):
     """An optimizer class whose ``lr`` follows ``schedule``: ``lr = schedule(t)`` before update ``t + 1``.
 
     ``t`` is the optimizer's ``step_count`` (updates already taken), so the schedule survives a
-    ``state_dict`` round trip. Useful with :func:`optlib.trajectory.run`::
+    ``state_dict`` round trip. The one way optlib applies a schedule, with any runner::
 
         run(scheduled(Adam, warmup_cosine(0.5, 20, 200)), surface, steps=200)
+        run_stochastic(scheduled(SGD, lambda t: 0.2 / np.sqrt(t + 1)), problem, start, 1000, rng=rng)
+
+    The ``lr`` given to the class is overwritten before the first update.
     """
     schedule = function("schedule", schedule)
 
@@ -207,22 +260,23 @@ def scheduled(optimizer_class, schedule: Callable[[int], float]):
     return Scheduled
 
 
-#: The families :func:`make_schedule` builds, by name.
-SCHEDULE_NAMES = ["constant", "step", "exponential", "cosine", "warmup_cosine"]
+#: The book's schedules by name (the schedule explorer's menu), each as its default member over a run of
+#: ``steps`` updates, ``(lr, steps, warmup_steps) -> Schedule`` (``warmup_cosine`` and ``wsd`` warm up;
+#: WSD cools down over the last 20% of the steps, where Hägele et al. find it matches the cosine).
+SCHEDULES: dict[str, Callable[[float, int, int], Schedule]] = {
+    "constant": lambda lr, steps, warmup_steps: constant(lr),
+    "step": lambda lr, steps, warmup_steps: step(lr, step_size=max(steps // 3, 1), gamma=0.1),
+    "exponential": lambda lr, steps, warmup_steps: exponential(lr, gamma=0.01 ** (1 / steps)),  # to lr / 100
+    "cosine": lambda lr, steps, warmup_steps: cosine(lr, steps),
+    "warmup_cosine": lambda lr, steps, warmup_steps: warmup_cosine(lr, min(warmup_steps, steps - 1), steps),
+    "wsd": lambda lr, steps, warmup_steps: wsd(lr, min(warmup_steps, steps - max(steps // 5, 1)), steps,
+                                               max(steps // 5, 1)),
+}
 
 
-def make_schedule(name: str, lr: float, steps: int, warmup_steps: int = 0):
-    """The book's default member of each family, over a run of ``steps`` updates."""
+def make_schedule(name: str, lr: float, steps: int, warmup_steps: int = 0) -> Schedule:
+    """The book's schedule ``name`` (one of :data:`SCHEDULES`) over a run of ``steps`` updates."""
+    name = one_of("name", name, tuple(SCHEDULES))
     steps = positive_int("steps", steps)
     warmup_steps = non_negative_int("warmup_steps", warmup_steps)
-    if name == "constant":
-        return constant(lr)
-    if name == "step":
-        return step(lr, step_size=max(steps // 3, 1), gamma=0.1)
-    if name == "exponential":
-        return exponential(lr, gamma=0.01 ** (1 / steps))    # down to lr / 100 at the end
-    if name == "cosine":
-        return cosine(lr, steps)
-    if name == "warmup_cosine":
-        return warmup_cosine(lr, min(warmup_steps, steps - 1), steps)
-    raise ValueError(f"name must be one of {SCHEDULE_NAMES}, got {name!r}")
+    return SCHEDULES[name](lr, steps, warmup_steps)

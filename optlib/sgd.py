@@ -34,6 +34,8 @@ Nesterov form used here.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .optimizer import Hyperparameter, Optimizer
 from .validation import boolean, non_negative
 
@@ -73,8 +75,11 @@ class SGD(Optimizer):
         return {"momentum_buffer": None}
 
     def _update(self, param, grad, state):
-        # g_t <- -g_t (maximize);  g_t <- g_t + lambda theta_{t-1} (weight decay)
-        g = self._effective_gradient(param, grad, self.weight_decay, self.maximize)
+        # g_t <- -g_t   (maximize: ascend instead of descend)
+        g = -grad if self.maximize else grad
+        if self.weight_decay != 0:
+            # g_t <- g_t + lambda theta_{t-1}   (L2 weight decay, folded into the gradient)
+            g = g + self.weight_decay * param
         if self.momentum != 0:
             g = self._momentum(g, state)
         # theta_t = theta_{t-1} - lr g_t
@@ -86,11 +91,10 @@ class SGD(Optimizer):
         b = state["momentum_buffer"]
         if b is None:
             # b_1 = g_1
-            b = state["momentum_buffer"] = g.copy()
+            b = state["momentum_buffer"] = np.copy(g)
         else:
             # b_t = beta b_{t-1} + (1 - tau) g_t
-            b *= beta
-            b += (1.0 - tau) * g
+            b[...] = beta * b + (1.0 - tau) * g
         if self.nesterov:
             # g_t <- g_t + beta b_t
             return g + beta * b

@@ -85,13 +85,7 @@ from .averages import lerp
 from .optimizer import Hyperparameter, Optimizer
 from .validation import boolean, in_half_open_unit_interval, non_negative, positive_int
 
-__all__ = ["Shampoo", "inverse_root", "check_vector_or_matrix", "checked_factor", "checked_like",
-           "positive_integer"]
-
-
-def positive_integer(label, value, name=None):
-    """A hyperparameter that counts (an integer >= 1), in :class:`~optlib.optimizer.Hyperparameter`'s form."""
-    return positive_int(name or label, value)
+__all__ = ["Shampoo", "inverse_root", "check_vector_or_matrix", "checked_factor", "checked_like"]
 
 
 def inverse_root(matrix: np.ndarray, p: float) -> np.ndarray:
@@ -159,7 +153,7 @@ class Shampoo(Optimizer):
     weight_decay = Hyperparameter(non_negative, "weight_decay value")
     weight_decouple = Hyperparameter(boolean, "weight_decouple")
     fixed_decay = Hyperparameter(boolean, "fixed_decay")
-    preconditioning_compute_steps = Hyperparameter(positive_integer, "preconditioning_compute_steps")
+    preconditioning_compute_steps = Hyperparameter(positive_int)
     matrix_eps = Hyperparameter(non_negative, "matrix_eps value")
     maximize = Hyperparameter(boolean, "maximize")
 
@@ -194,13 +188,13 @@ class Shampoo(Optimizer):
 
     def _update(self, param, grad, state):
         # G_t <- -G_t (maximize)
-        g = self._effective_gradient(param, grad, 0.0, self.maximize)
+        g = -grad if self.maximize else grad
         if self.momentum > 0:
             if state["momentum_buffer"] is None:
                 state["momentum_buffer"] = g.copy()
             # G_t <- (1 - mu) G_t + mu U_{t-1}
             g = lerp(g, state["momentum_buffer"], self.momentum)
-        if self.weight_decouple:
+        if self.weight_decouple and self.weight_decay != 0:
             # theta_{t-1} <- (1 - lr lambda) theta_{t-1}   (1 - lambda with fixed_decay)
             param *= 1.0 - self.weight_decay * (1.0 if self.fixed_decay else self.lr)
         elif self.weight_decay != 0:

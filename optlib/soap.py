@@ -79,14 +79,14 @@ import numpy as np
 
 from .averages import leaky_average
 from .optimizer import Hyperparameter, Optimizer
-from .shampoo import check_vector_or_matrix, checked_factor, positive_integer
-from .validation import beta_pair, boolean, in_half_open_unit_interval, non_negative
+from .shampoo import check_vector_or_matrix, checked_factor
+from .validation import beta_pair, boolean, in_half_open_unit_interval, non_negative, positive_int
 
 __all__ = ["SOAP", "to_eigenbasis", "from_eigenbasis", "eigenvectors", "update_eigenbasis"]
 
 
-def _optional_beta(label, value, name=None):
-    return None if value is None else in_half_open_unit_interval(label, value, name)
+def _optional_beta(name, value, *, label=None):
+    return None if value is None else in_half_open_unit_interval(name, value, label=label)
 
 
 def to_eigenbasis(x: np.ndarray, Q: list) -> np.ndarray:
@@ -153,8 +153,8 @@ class SOAP(Optimizer):
     betas = Hyperparameter(beta_pair, "betas")
     shampoo_beta = Hyperparameter(_optional_beta, "shampoo_beta value")
     weight_decay = Hyperparameter(non_negative, "weight_decay value")
-    precondition_frequency = Hyperparameter(positive_integer, "precondition_frequency")
-    max_precondition_dim = Hyperparameter(positive_integer, "max_precondition_dim")
+    precondition_frequency = Hyperparameter(positive_int)
+    max_precondition_dim = Hyperparameter(positive_int)
     precondition_1d = Hyperparameter(boolean, "precondition_1d")
     correct_bias = Hyperparameter(boolean, "correct_bias")
     normalize_gradient = Hyperparameter(boolean, "normalize_gradient")
@@ -191,7 +191,7 @@ class SOAP(Optimizer):
         (beta1, beta2), wd = self.betas, self.weight_decay
         shampoo_beta = beta2 if self.shampoo_beta is None else self.shampoo_beta
         # G_t <- -G_t (maximize)
-        g = self._effective_gradient(param, grad, 0.0, self.maximize)
+        g = -grad if self.maximize else grad
         if state["Q"] is None:
             # step 1: L_1 = (1 - beta_s) G G^T, R_1 = (1 - beta_s) G^T G; Q = their eigenvectors; no step
             state["GG"] = [None if d is None else np.zeros((d, d), param.dtype) for d in self._factor_sizes(param)]

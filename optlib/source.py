@@ -2,7 +2,7 @@
 
 A chapter shows the *code*: the math lives in the chapter's prose, and a docstring's reStructuredText
 math would appear raw inside the listing, so docstrings are left out unless asked for. Several objects
-can be shown in one listing (``show_source(Adam._moments, Adam._update)``), so that a chapter shows the
+can be shown in one listing (``show_source(Adam._update, Adam._moments)``), so that a chapter shows the
 small methods that make up its own idea and no more.
 """
 

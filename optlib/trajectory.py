@@ -22,10 +22,11 @@ would change each other's paths).
 
 **Divergence** (:func:`has_diverged`, the one rule of optlib, also used by :func:`optlib.models.train`):
 a loss that is non-finite or above ``divergence_threshold`` (default :data:`DIVERGENCE_THRESHOLD`,
-``1e12``). From the first such step on, a run's points and losses are NaN and ``diverged_at`` holds that
-step (``run_stochastic`` with ``record_every > 1``: the first recorded step past it); a runner stops
-early once every run has left the finite world. Divergence is reported, never printed: no overflow
-warning is emitted.
+``1e12``). From the first such step on, a run's recorded values (points, losses, averages; a
+:class:`~optlib.models.History`'s losses and accuracies) are NaN, the one marker of "no value", and
+``diverged_at`` holds that step (``run_stochastic`` with ``record_every > 1``: the first recorded step past
+it); a runner stops early once every run has left the finite world. Divergence is reported, never
+printed: no overflow warning is emitted.
 """
 
 from __future__ import annotations
@@ -36,10 +37,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .optimizer import Optimizer
+from .problems import minibatches
 from .surfaces import Surface
-from .validation import function, generator, non_negative_int, one_of, positive_int, real_number
+from .validation import non_negative_int, positive_int, real_number
 
-__all__ = ["DIVERGENCE_THRESHOLD", "has_diverged", "Diverges", "Trajectory", "refuse_coupled_runs", "run",
+__all__ = ["DIVERGENCE_THRESHOLD", "has_diverged", "loss_gap", "Diverges", "Trajectory", "refuse_coupled_runs", "run",
            "run_stochastic"]
 
 DIVERGENCE_THRESHOLD = 1e12
@@ -50,6 +52,13 @@ def has_diverged(losses, threshold: float = DIVERGENCE_THRESHOLD) -> np.ndarray:
     """The divergence rule: True where a loss is NaN, infinite, or above ``threshold``."""
     losses = np.asarray(losses, dtype=float)
     return ~np.isfinite(losses) | (losses > threshold)
+
+
+def loss_gap(losses, min_value: float) -> np.ndarray:
+    """``f(theta_t) - f*``, as every loss figure of the book draws it on a log axis: NaN where it is not
+    positive (at the minimum, to rounding) or not finite (after divergence), so a line leaves a gap there."""
+    gap = np.asarray(losses, dtype=float) - min_value
+    return np.where(np.isfinite(gap) & (gap > 0), gap, np.nan)
 
 
 class Diverges:
@@ -75,7 +84,9 @@ class Trajectory(Diverges):
 
     * ``steps``: the step numbers of the rows, ``0, 1, ..., T`` (``run_stochastic`` with ``record_every=r``
       records ``0, r, 2r, ...`` and ``T``);
-    * ``points`` ``(rows, *batch, *param_shape)``: the iterates :math:`\theta_t` at those steps;
+    * ``points`` ``(rows, *batch, *param_shape)``: the iterates :math:`\theta_t` at those steps, where the
+      optimizer evaluates them (:meth:`~optlib.optimizer.Optimizer.evaluation_params`: its parameters, or
+      for a schedule-free method its average :math:`x_t`);
     * ``losses`` ``(rows, *batch)``: the (full) loss at each recorded iterate;
     * ``diverged_at``: ``None`` (``-1`` entries in a batch) for runs that stayed finite, else the first
       recorded step whose loss broke the divergence rule (from there on, points and losses are NaN);
@@ -102,18 +113,19 @@ class Trajectory(Diverges):
         return self.points[-1]
 
 
-def refuse_coupled_runs(optimizer, n_runs: int) -> None:
-    """Refuse to stack ``n_runs > 1`` independent runs into an optimizer that is not element-wise.
+def refuse_coupled_runs(optimizer, count: int, stacked: str = "runs") -> None:
+    """The one check of optlib's runners: refuse to stack ``count > 1`` independent ``stacked`` (runs, or a
+    model's arrays) into one array for an optimizer that is not element-wise.
 
-    Stacking runs along a leading axis is exact only when the update treats every coordinate on its
-    own (class attribute ``elementwise``, True for every optimizer of optlib but Muon). ``optimizer`` is
-    a class or an instance (the runners check both: a callable that is not a class shows its flag
-    only once it has made the optimizer).
+    Stacking is exact only when the update treats every coordinate on its own (class attribute
+    ``elementwise``, True for every optimizer of optlib but Muon). ``optimizer`` is a class or an instance
+    (the runners check both: a callable that is not a class shows its flag only once it has made the
+    optimizer). A refused call has changed nothing.
     """
-    if n_runs > 1 and not getattr(optimizer, "elementwise", True):
+    if count > 1 and not getattr(optimizer, "elementwise", True):
         name = optimizer.__name__ if isinstance(optimizer, type) else type(optimizer).__name__
-        raise ValueError(f"{name} is not element-wise (it couples the coordinates of an array), so {n_runs} "
-                         "stacked runs would change each other's paths: run them one at a time")
+        raise ValueError(f"{name} is not element-wise (it couples the coordinates of an array), so {count} {stacked} "
+                         "stacked into one array would change each other's updates")
 
 
 def _first_divergence(broken: np.ndarray, steps: np.ndarray):
@@ -162,8 +174,8 @@ def run(optimizer: type[Optimizer] | Callable[..., Optimizer], surface: Surface,
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for t in range(steps + 1):
-            points[t] = theta
-            losses[t] = surface.value(theta)
+            points[t] = point = opt.evaluation_params()[0]
+            losses[t] = surface.value(point)
             if t == steps or (t % 25 == 0 and _diverged(points[t], losses[t], divergence_threshold).all()):
                 break   # (every run has diverged: the rest would be NaN)
             opt.step([surface.gradient(theta)])
@@ -190,13 +202,13 @@ def _full_losses(problem, points: np.ndarray) -> np.ndarray:
 
 
 def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
-                   rng: np.random.Generator | None = None, *, sampling: str = "shuffle",
-                   lr_schedule: Callable[[int], float] | None = None, record_every: int = 1,
+                   rng: np.random.Generator | None = None, *, sampling: str = "shuffle", record_every: int = 1,
                    divergence_threshold: float = DIVERGENCE_THRESHOLD, **hyperparameters) -> Trajectory:
     """Run ``optimizer`` on mini-batch gradients of ``problem`` for ``steps`` steps.
 
     Args:
-        optimizer: an optimizer class such as :class:`optlib.SGD` (or a callable ``f(params, **hyper)``).
+        optimizer: an optimizer class such as :class:`optlib.SGD` (or a callable ``f(params, **hyper)``);
+            with a learning-rate schedule, :func:`optlib.schedules.scheduled` ``(SGD, schedule)``.
         problem: a finite-sum problem (:class:`optlib.problems.FiniteSum`: ``n_samples``,
             ``param_shape``, ``loss(w, idx=None)``, ``batch_gradient(w, idx)``).
         start: the first iterate, shaped ``problem.param_shape``, or a batch of independent copies
@@ -206,13 +218,10 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
             full-batch gradient descent.
         rng: the ``numpy.random.Generator`` that draws the samples (required unless the run is full-batch).
             The same seed gives the same mini-batches, whatever the optimizer and its hyperparameters.
-        sampling: ``"shuffle"`` (every copy goes through its own shuffled epochs, without replacement;
-            an incomplete last batch is dropped, as with ``drop_last=True``), ``"replace"`` (every sample
-            of every batch drawn uniformly and independently, the textbook model of SGD) or ``"subset"``
-            (every batch a fresh uniformly random set of ``batch_size`` distinct samples,
-            ``rng.choice(n, batch_size, replace=False)``, independent of the other batches).
-        lr_schedule: ``t -> lr``, called with the number of updates already taken (``t = 0, 1, ...``, the
-            convention of :mod:`optlib.schedules`) and assigned to ``opt.lr`` before the update.
+        sampling: how each batch is drawn, by optlib's one sampler :func:`optlib.problems.minibatches`:
+            ``"shuffle"`` (every copy goes through its own shuffled epochs; an incomplete last batch is
+            dropped), ``"replace"`` (every index drawn independently, the textbook model of SGD) or
+            ``"subset"`` (every batch ``batch_size`` distinct samples, independent of the other batches).
         record_every: record the iterate, its average and their full losses every ``record_every`` steps
             (and after the last); computing full losses is what costs on a large data set.
         divergence_threshold: a full loss above this (or non-finite) counts as divergence.
@@ -221,37 +230,29 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
     **A learning-rate sweep.** ``lr`` may be a sequence of ``m`` learning rates: then ``m`` runs, one
     optimizer per learning rate, go through the *same* mini-batches (a fair comparison), stacked along a
     new first batch axis (results of shape ``(rows, m, ...)``; ``optimizer`` is then the list of the ``m``
-    optimizers). It needs an element-wise optimizer and no ``lr_schedule``.
+    optimizers). It needs an element-wise optimizer, and one without a schedule.
     """
     steps = non_negative_int("steps", steps)
     n = problem.n_samples
     B = positive_int("batch_size", batch_size)
-    sampling = one_of("sampling", sampling, ("shuffle", "replace", "subset"))
     record_every = positive_int("record_every", record_every)
     divergence_threshold = real_number("divergence_threshold", divergence_threshold)
-    if sampling != "replace" and B > n:
-        raise ValueError(f"Invalid batch_size: {B} (with sampling={sampling!r}, batch_size must be <= n_samples = {n})")
-    full_batch = sampling == "shuffle" and B == n
-    if rng is None and not full_batch:
-        raise TypeError("rng must be a numpy.random.Generator (np.random.default_rng(seed)), got None")
-    if rng is not None:
-        generator(rng)
-    if lr_schedule is not None:
-        function("lr_schedule", lr_schedule)
-
     w = np.array(start, dtype=float)
     shape = tuple(problem.param_shape)
     if w.shape not in (shape, w.shape[:1] + shape):
         raise ValueError(f"start must have shape {shape} or (k, *{shape}), got shape {w.shape}")
     batched = w.shape != shape
-    copies = w.shape[0] if batched else 1  # each copy draws its own samples
+    # each copy draws its own samples (shuffled epochs drop an incomplete last batch)
+    batches = minibatches(n, B, rng, drop_last=sampling == "shuffle", epochs=None, sampling=sampling,
+                          copies=w.shape[0] if batched else None)
     lrs = hyperparameters.get("lr")
     sweep = lrs is not None and not isinstance(lrs, (str, bytes)) and np.ndim(lrs) == 1
     if sweep:
         if len(lrs) == 0:
             raise ValueError("Invalid lr: [] (a learning-rate sweep needs at least one lr)")
-        if lr_schedule is not None:
-            raise ValueError("lr_schedule sets one learning rate: it cannot be combined with a sequence of lr")
+        if hasattr(optimizer, "schedule"):
+            raise ValueError(f"{optimizer.__name__} sets its learning rate from its schedule: it cannot be swept "
+                             "over a sequence of lr")
         w = np.repeat(w[None], len(lrs), axis=0)  # (m, ...): one run per learning rate, the same samples
     batch_shape = w.shape[:w.ndim - len(shape)]
     runs = int(np.prod(batch_shape, dtype=int))
@@ -262,45 +263,35 @@ def run_stochastic(optimizer, problem, start, steps: int, batch_size: int = 1,
         opts = [optimizer([w], **hyperparameters)]
     refuse_coupled_runs(opts[0], runs)
     gradient = getattr(problem, "_batch_gradient", problem.batch_gradient)
+
+    def evaluation_point():
+        # where each run is evaluated (Optimizer.evaluation_params), stacked as w is
+        if sweep:
+            return np.stack([opt.evaluation_params()[0] for opt in opts])
+        return opts[0].evaluation_params()[0]
+
     recorded = np.unique(np.r_[np.arange(0, steps + 1, record_every), steps])
     points = np.full((len(recorded), *w.shape), np.nan)
     averages = np.full((len(recorded), *w.shape), np.nan)
-    points[0] = averages[0] = w
+    points[0] = averages[0] = evaluation_point()
     row = 1  # the next row to fill
     running = w.copy()
-    batches_per_epoch = n // B
-    everything = np.arange(n)
-    order = None
     with np.errstate(all="ignore"):
         for t in range(1, steps + 1):
-            if full_batch:
-                idx = everything
-            elif sampling == "replace":
-                idx = rng.integers(n, size=(copies, B))
-            elif sampling == "subset":
-                idx = np.stack([rng.choice(n, size=B, replace=False) for _ in range(copies)])
-            else:
-                k = (t - 1) % batches_per_epoch
-                if k == 0:  # a new epoch: one fresh permutation per copy
-                    order = rng.permuted(np.broadcast_to(everything, (copies, n)), axis=1)
-                idx = order[:, k * B:(k + 1) * B]
-            if not batched and idx.ndim == 2:
-                idx = idx[0]
-            if lr_schedule is not None:
-                opts[0].lr = lr_schedule(t - 1)
-            g = gradient(w, idx)
+            g = gradient(w, next(batches))
             if sweep:
                 for i, opt in enumerate(opts):
                     opt.step([g[i]])
             else:
                 opts[0].step([g])
-            # running mean of w_1 ... w_t
+            point = evaluation_point()
+            # running mean of the iterates 1 ... t
             if t == 1:
-                running[...] = w
+                running[...] = point
             else:
-                running += (w - running) / t
+                running += (point - running) / t
             if recorded[row] == t:
-                points[row], averages[row] = w, running
+                points[row], averages[row] = point, running
                 row += 1
             if t % 25 == 0 and not np.isfinite(w).reshape(runs, -1).all(axis=1).any():
                 break  # every copy has overflowed: the rest of the run would be NaN

@@ -1,8 +1,11 @@
 """Argument checks for all of optlib: each returns the cleaned value or raises naming the argument.
 
-A wrong *type* raises ``TypeError``, a wrong *value* of the right type raises ``ValueError``; the message
-names the keyword and the rule, in torch's wording where torch has one:
-``Invalid learning rate: -1.0 (lr must be >= 0)``.
+Every check is called the same way, ``check(name, value, ...)``: the argument's name, its value, then
+whatever the rule needs (``one_of(name, value, options)``). A wrong *type* raises ``TypeError``, a wrong
+*value* of the right type raises ``ValueError``; the message names the argument and the rule, in torch's
+wording where torch has one: ``Invalid learning rate: -1.0 (lr must be >= 0)``. The checks of an
+optimizer's hyperparameters also take ``label``, torch's phrase for the value ("learning rate"), which
+``optlib.optimizer.Hyperparameter`` passes on.
 """
 
 from __future__ import annotations
@@ -17,13 +20,9 @@ __all__ = ["non_negative", "in_unit_interval", "in_half_open_unit_interval", "be
            "positive_int", "finite_non_negative", "generator"]
 
 
-# --- validators: each returns the cleaned value or raises naming the argument -------------------
-#
-# ``label`` is torch's phrase ("learning rate"), ``name`` the keyword ("lr"); messages keep torch's
-# wording and add the keyword and the rule: "Invalid learning rate: -1.0 (lr must be >= 0)".
-
-def _real(label: str, value, name: str | None = None) -> float:
-    name = name or label
+def _real(name: str, value, label: str | None = None) -> float:
+    """A real number as a float, not NaN (the first step of every numeric check)."""
+    label = label or name
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
     try:
@@ -35,33 +34,34 @@ def _real(label: str, value, name: str | None = None) -> float:
     return value
 
 
-def non_negative(label: str, value, name: str | None = None) -> float:
+# --- hyperparameters of the optimizers ---------------------------------------------------------------
+
+def non_negative(name: str, value, *, label: str | None = None) -> float:
     """A finite or infinite number >= 0 (torch's check for lr, eps, weight_decay, momentum)."""
-    value = _real(label, value, name)
+    value = _real(name, value, label)
     if value < 0.0:
-        raise ValueError(f"Invalid {label}: {value} ({name or label} must be >= 0)")
+        raise ValueError(f"Invalid {label or name}: {value} ({name} must be >= 0)")
     return value
 
 
-def in_unit_interval(label: str, value, name: str | None = None) -> float:
+def in_unit_interval(name: str, value, *, label: str | None = None) -> float:
     """A number in [0, 1] (e.g. Adadelta's rho)."""
-    value = _real(label, value, name)
+    value = _real(name, value, label)
     if not 0.0 <= value <= 1.0:
-        raise ValueError(f"Invalid {label}: {value} ({name or label} must lie in [0, 1])")
+        raise ValueError(f"Invalid {label or name}: {value} ({name} must lie in [0, 1])")
     return value
 
 
-def in_half_open_unit_interval(label: str, value, name: str | None = None) -> float:
+def in_half_open_unit_interval(name: str, value, *, label: str | None = None) -> float:
     """A number in [0, 1) (e.g. a decay rate beta, which must forget eventually)."""
-    value = _real(label, value, name)
+    value = _real(name, value, label)
     if not 0.0 <= value < 1.0:
-        raise ValueError(f"Invalid {label}: {value} ({name or label} must lie in [0, 1))")
+        raise ValueError(f"Invalid {label or name}: {value} ({name} must lie in [0, 1))")
     return value
 
 
-def beta_pair(label: str, value, name: str | None = None) -> tuple[float, float]:
+def beta_pair(name: str, value, *, label: str | None = None) -> tuple[float, float]:
     """A pair ``(beta1, beta2)``, each in [0, 1) (Adam's family)."""
-    name = name or label
     if isinstance(value, np.ndarray):
         if value.ndim != 1:
             raise TypeError(f"{name} must be a pair (beta1, beta2), got an array of shape {value.shape}")
@@ -69,15 +69,15 @@ def beta_pair(label: str, value, name: str | None = None) -> tuple[float, float]
     if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be a pair (beta1, beta2), got {type(value).__name__}: {value!r}")
     if len(value) != 2:
-        raise ValueError(f"Invalid {name}: {value!r} ({name} must be a pair (beta1, beta2))")
-    return tuple(in_half_open_unit_interval(f"beta parameter at index {i}", b, f"{name}[{i}]")
+        raise ValueError(f"Invalid {label or name}: {value!r} ({name} must be a pair (beta1, beta2))")
+    return tuple(in_half_open_unit_interval(f"{name}[{i}]", b, label=f"beta parameter at index {i}")
                  for i, b in enumerate(value))
 
 
-def boolean(label: str, value, name: str | None = None) -> bool:
+def boolean(name: str, value, *, label: str | None = None) -> bool:
     """True or False (a flag such as ``nesterov``, ``amsgrad``, ``maximize``)."""
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name or label} must be True or False, got {type(value).__name__}: {value!r}")
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__}: {value!r}")
     return bool(value)
 
 
@@ -106,23 +106,14 @@ def non_negative_int(name: str, value) -> int:
     return positive_int(name, value, minimum=0)
 
 
-def _real_number(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
-    return float(value)
-
-
 def real_number(name: str, value) -> float:
     """A real number, possibly infinite, not NaN (a threshold)."""
-    value = _real_number(name, value)
-    if math.isnan(value):
-        raise ValueError(f"Invalid {name}: {value} ({name} must be a number, not NaN)")
-    return value
+    return _real(name, value)
 
 
 def finite_number(name: str, value) -> float:
     """A finite real number."""
-    value = _real_number(name, value)
+    value = _real(name, value)
     if not math.isfinite(value):
         raise ValueError(f"Invalid {name}: {value} ({name} must be finite)")
     return value
@@ -146,7 +137,7 @@ def finite_positive(name: str, value) -> float:
 
 def open_unit_interval(name: str, value) -> float:
     """A number strictly between 0 and 1 (a fraction of the data)."""
-    value = _real_number(name, value)
+    value = _real(name, value)
     if not 0.0 < value < 1.0:
         raise ValueError(f"Invalid {name}: {value} ({name} must lie in (0, 1))")
     return value
@@ -187,9 +178,9 @@ def sample_indices(name: str, value, n: int) -> np.ndarray:
     return idx
 
 
-def generator(rng, name: str = "rng") -> np.random.Generator:
+def generator(name: str, value) -> np.random.Generator:
     """A ``numpy.random.Generator``: every random draw in optlib is seeded explicitly."""
-    if not isinstance(rng, np.random.Generator):
+    if not isinstance(value, np.random.Generator):
         raise TypeError(f"{name} must be a numpy.random.Generator (np.random.default_rng(seed)), "
-                        f"got {type(rng).__name__}: {rng!r}")
-    return rng
+                        f"got {type(value).__name__}: {value!r}")
+    return value

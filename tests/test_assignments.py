@@ -59,6 +59,11 @@ WRONG = {
         "bias_correction1 = 1.0\n    bias_correction2 = 1.0",  # Adam without bias correction
         {"test_adam_first_step", "test_adam_matches_optlib", "test_amsgrad_matches_optlib"},
     ),
+    "schedule_free": (
+        'return beta1 * state["x"] + (1.0 - beta1) * state["z"]',
+        'return state["x"].copy()',  # steps from the average x: the gradient is no longer taken at y
+        {"test_matches_optlib", "test_decay_and_warmup_match_optlib"},
+    ),
 }
 GOOD_STUDENTS = ["blank", "solution", "wrong"]
 BAD_STUDENTS = ["not_json", "raises_at_import"]
@@ -153,7 +158,7 @@ def course(tmp_path_factory):
 
     t0 = time.perf_counter()
     first = autograde(root)
-    timings["autograde (3 students x 4 assignments)"] = time.perf_counter() - t0
+    timings[f"autograde (3 students x {len(ASSIGNMENTS)} assignments)"] = time.perf_counter() - t0
     before = scores(root)
 
     for assignment in ASSIGNMENTS:
@@ -162,7 +167,7 @@ def course(tmp_path_factory):
     submit(root, "kills_kernel", "gradient_descent", filled_in("gradient_descent", root, prefix=KILLS_KERNEL))
     t0 = time.perf_counter()
     second = autograde(root)
-    timings["autograde (+2 broken students x 4 assignments, +1)"] = time.perf_counter() - t0
+    timings[f"autograde (+2 broken students x {len(ASSIGNMENTS)} assignments, +1)"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     nbgrader("export", cwd=root)
@@ -453,3 +458,47 @@ def test_visible_amsgrad_test_checks_the_running_max_on_a_shrinking_gradient(var
     else:
         with pytest.raises(AssertionError):
             exec(test, namespace)
+
+
+# --- "modify neither input" in adagrad_rmsprop (issue 19) --------------------------------------------------
+
+IN_PLACE = {  # a solution that updates the caller's accumulator in place, and returns it as the new one
+    "adagrad_step": ("new_state_sum = state_sum + grad * grad",
+                     "state_sum += grad * grad\n    new_state_sum = state_sum"),
+    "rmsprop_step": ("new_square_avg = alpha * square_avg + (1.0 - alpha) * grad * grad",
+                     "square_avg *= alpha\n    square_avg += (1.0 - alpha) * grad * grad\n"
+                     "    new_square_avg = square_avg"),
+}
+
+
+@pytest.mark.parametrize("in_place, loses", [
+    (None, set()),
+    ("adagrad_step", {"test_adagrad_matches_optlib"}),
+    ("rmsprop_step", {"test_rmsprop_matches_optlib"}),
+])
+def test_an_in_place_accumulator_loses_the_points_of_the_hidden_test(in_place, loses):
+    """Every test cell, hidden parts included, run on the solution and on in-place variants of it: the
+    in-place accumulator passes every visible test and the comparison with optlib, and fails only the hidden
+    check that the inputs are left unchanged, which costs its cell's points (2 of the 7 autograded)."""
+    nb = nbformat.read(COURSE_SRC / "source" / "adagrad_rmsprop" / "adagrad_rmsprop.ipynb", as_version=4)
+    namespace = {}
+    failing, points = set(), {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        name, source = meta(cell)["grade_id"], cell.source
+        if meta(cell).get("solution"):
+            source = re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", source, flags=re.MULTILINE)
+            if name == in_place:
+                assert IN_PLACE[name][0] in source
+                source = source.replace(*IN_PLACE[name])
+        try:
+            exec(source, namespace)
+        except AssertionError as error:
+            assert meta(cell).get("grade"), name
+            failing.add(name)
+            assert "modified its input" in str(error) or "new arrays" in str(error), error
+        if meta(cell).get("grade"):
+            points[name] = meta(cell)["points"]
+    assert failing == loses
+    assert sum(points[n] for n in failing) == (2 if in_place else 0) and sum(points.values()) == 7

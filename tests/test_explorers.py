@@ -16,7 +16,7 @@ import pytest
 
 from optlib import SGD
 from optlib.explorers import CHAPTER_EXPLORERS, Choice, Explorer, Line, Panel, Series, Slider
-from optlib.explorers.site import _encode, _stored, format_value, site_grid
+from optlib.explorers.site import format_value, site_grid
 from optlib.models import MLP, lr_sweep
 from optlib.surfaces import get_surface
 from optlib.trajectory import run
@@ -101,18 +101,23 @@ def test_live_controls_update_the_figure(explorer, monkeypatch):
             continue
         calls.clear()
         widget.value = others[-1]
+        box.redraw.wait()
         assert calls, f"changing {control.name} did not redraw"
         assert calls[-1][control.name] == pytest.approx(widget.value)
         caption, image = box.children[1:]
-        assert html.escape(explorer.data(**calls[-1])["title"]) in caption.value, "the title is not the setting's"
+        data = explorer.data(**calls[-1])
+        assert html.escape(data["title"]) in caption.value, "the title is not the setting's"
+        legend = {data[line.key].label for panel in explorer.panels for line in panel.lines
+                  if line.legend and data.get(line.key) is not None and data[line.key].label}
+        assert all(html.escape(label) in caption.value for label in legend), "the legend is not the setting's"
         assert bytes(image.value).startswith(b"\x89PNG"), "the image is not a PNG"
 
 
 @pytest.mark.book
 def test_live_callback_draws_what_a_full_draw_draws(explorer):
-    """The live callback's PNG (kept background + changed artists) is the full draw of the same setting,
-    pixel for pixel but where a line meets a tick or a grid line (drawing order): at most 0.2% of pixels, after
-    a move of every control in turn (new limits, new surfaces, kept backgrounds reused on the way back)."""
+    """The live callback's PNG (kept backgrounds + the animated artists, blitted) is the full draw of the same
+    setting, pixel for pixel, after a move of every control in turn (new limits, new surfaces, kept
+    backgrounds reused on the way back)."""
     import io
 
     from PIL import Image
@@ -120,17 +125,22 @@ def test_live_callback_draws_what_a_full_draw_draws(explorer):
     from optlib.explorers.live import LiveFigure
 
     live = LiveFigure(explorer)
+    widget = LiveFigure(explorer, title_in_image=False, legend_in_image=False)   # as the live widget draws
     moves = [{}] + [{control.name: value} for control in explorer.controls
                     for value in (control.site_values()[-1], control.default)]
     for move in moves:
-        shown = np.asarray(Image.open(io.BytesIO(live.png(**move))).convert("RGBA"))
         full = explorer.figure(**move)
-        full.canvas.draw()
-        expected = np.asarray(full.canvas.buffer_rgba())
-        assert shown.shape == expected.shape
-        differ = np.any(np.abs(shown.astype(int) - expected) > 2, axis=-1).mean()
-        assert differ <= 0.002, f"{explorer.name} at {move}: {differ:.2%} of pixels differ from a full draw"
-    assert live.reused > 0, "no background was reused"
+        for figure, texts_shown in ((live, True), (widget, False)):
+            shown = np.asarray(Image.open(io.BytesIO(figure.png(**move))).convert("RGBA"))
+            for text in [*full.texts, *(ax.get_legend() for ax in full.axes if ax.get_legend())]:
+                text.set_visible(texts_shown)   # the title, the legend
+            full.canvas.draw()
+            expected = np.asarray(full.canvas.buffer_rgba())
+            assert shown.shape == expected.shape
+            differ = np.any(shown != expected, axis=-1).mean()
+            assert differ == 0, f"{explorer.name} at {move}: {differ:.2%} of pixels differ from a full draw"
+    for figure in (live, widget):
+        assert figure.reused > 0 and figure.full_draws == 0, "no background was reused, or a render was a full draw"
 
 
 @pytest.mark.book
@@ -152,8 +162,7 @@ def test_live_callback_falls_back_to_a_full_draw_when_axes_overlap():
     explorer = Explorer(compute, [Slider("scale", 1.0, 1000.0, 10.0, log=True)], panels, figsize=(2.4, 2.0))
     live = LiveFigure(explorer, title_in_image=False)
     shown = np.asarray(Image.open(io.BytesIO(live.png(scale=500.0))).convert("RGBA"))
-    boxes = [box for box, _ in (live.backgrounds[key] for key in live.backgrounds) if box is not None]
-    assert any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]), "the panels do not overlap"
+    assert live.full_draws == 1, "the panels' backgrounds do not overlap"
     full = blank_figure(explorer.figsize, explorer.dpi)
     view = explorer.update(explorer.setup(full, scale=500.0), scale=500.0)
     view.title.set_visible(False)
@@ -182,18 +191,6 @@ def test_site_grid_covers_every_control_with_its_default(explorer):
     assert {**explorer.defaults} == {**explorer.defaults, **settings[
         sum(c["default"] * int(np.prod([len(d["values"]) for d in controls[i + 1:]]))
             for i, c in enumerate(controls))]}
-
-
-def test_stored_values_keep_nine_digits():
-    values = np.random.default_rng(0).standard_normal(1000) * 10.0 ** np.random.default_rng(1).integers(-8, 8, 1000)
-    stored = _stored(values)
-    assert np.max(np.abs(stored - values) / np.abs(values)) < 2.0**-32 < 1e-9
-    import base64
-    import zlib
-
-    shuffled = np.frombuffer(zlib.decompress(base64.b64decode(_encode(stored))), np.uint8)
-    restored = shuffled.reshape(8, -1).T.copy().view("<f8").ravel()
-    np.testing.assert_array_equal(restored, stored)
 
 
 def test_controls_refuse_bad_settings():
@@ -242,3 +239,100 @@ def test_sgd_explorer_marks_where_the_first_order_formula_fails():
     assert 0.05 < limit < 0.5
     panel = build("sgd_explorer").panels[2]
     assert panel.vspans[0][0] == limit
+
+
+def _explorer_imports() -> dict:
+    """module -> the modules of optlib.explorers it imports, at any level (functions included), except
+    under ``if TYPE_CHECKING:`` (annotations only, never run)."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "optlib" / "explorers"
+    graph = {}
+    for path in sorted(package.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skipped = {id(node) for block in ast.walk(tree) if isinstance(block, ast.If)
+                   and ast.unparse(block.test) == "TYPE_CHECKING" for stmt in block.body for node in ast.walk(stmt)}
+        imported = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and id(node) not in skipped:
+                imported |= {node.module} if node.module else {alias.name for alias in node.names}
+        graph[path.stem] = imported - {path.stem}
+    return graph
+
+
+def test_the_explorers_import_graph_has_no_cycle():
+    """Parts <- forms <- base <- chapters' explorers <- the package: no module imports one that imports it
+    back, not even inside a function."""
+    from graphlib import TopologicalSorter
+
+    graph = _explorer_imports()
+    assert "site" in graph["base"] and "live" in graph["base"]
+    assert "base" not in graph["site"] and "base" not in graph["live"]
+    list(TopologicalSorter(graph).static_order())   # raises graphlib.CycleError on a cycle
+
+
+def test_an_explorer_is_named_after_its_factory(small_sweep):
+    for name in CHAPTER_EXPLORERS:
+        assert build(name, small_sweep).name == name
+
+
+def test_cached_run_remembers_a_run_by_its_values():
+    from optlib.explorers import cached_run
+
+    surface = get_surface("quadratic")
+    first = cached_run(SGD, surface, np.array([[-3.0, 2.5]]), 20, lr=0.1)
+    assert cached_run(SGD, get_surface("quadratic"), [[-3.0, 2.5]], 20, lr=0.1) is first   # equal values: a hit
+    other = cached_run(SGD, surface, np.array([[-3.0, 2.0]]), 20, lr=0.1)
+    assert other is not first and other.points[0, 0, 1] == 2.0
+    np.testing.assert_array_equal(first.points, run(SGD, surface, np.array([[-3.0, 2.5]]), steps=20, lr=0.1).points)
+
+
+def test_the_throttle_draws_the_last_value_and_drops_the_stale_ones():
+    """Values submitted while a draw runs are dropped but the last, which is drawn next."""
+    import threading
+
+    from optlib.explorers.live import Throttle
+
+    started, release, drawn = threading.Event(), threading.Event(), []
+
+    def draw(value):
+        drawn.append(value)
+        started.set()
+        release.wait(10)
+
+    throttle = Throttle(draw)
+    throttle.submit(1)
+    assert started.wait(10)   # the first value is being drawn
+    for value in range(2, 51):
+        throttle.submit(value)
+    release.set()
+    throttle.wait()
+    assert drawn == [1, 50] and throttle.drawn == 2 and throttle.dropped == 48
+
+
+def test_the_throttle_reports_a_failed_draw_and_keeps_drawing():
+    from optlib.explorers.live import Throttle
+
+    shown, drawn = [], []
+
+    def draw(value):
+        if value == "bad":
+            raise ValueError("no such setting")
+        drawn.append(value)
+
+    throttle = Throttle(draw, on_error=shown.append)
+    throttle.submit("bad")
+    with pytest.raises(ValueError, match="no such setting"):
+        throttle.wait()
+    throttle.submit("good")
+    throttle.wait()
+    assert drawn == ["good"] and [str(error) for error in shown] == ["no such setting"]
+
+
+def test_sliders_send_their_values_while_dragged(explorer):
+    from optlib.explorers.live import control_widget
+
+    for control in explorer.controls:
+        if isinstance(control, Slider):
+            assert control_widget(control).continuous_update

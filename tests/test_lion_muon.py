@@ -147,14 +147,22 @@ def test_muon_adjusted_lr_and_torch_defaults():
 @pytest.mark.parametrize("kwargs, name", [
     (dict(lr=-1.0), "lr"), (dict(momentum=-0.5), "momentum"), (dict(weight_decay=-1), "weight_decay"),
     (dict(ns_steps=100), "ns_steps"), (dict(ns_coefficients=(1.0, 2.0)), "ns_coefficients"),
-    (dict(ns_coefficients=(1.0, float("nan"), 2.0)), "ns_coefficients"), (dict(eps=-1e-7), "eps"),
-    (dict(ns_coefficients=(10**400, 1.0, 1.0)), r"ns_coefficients\[0\] must be a finite number"),
-    (dict(ns_coefficients=(1.0, "2", 1.0)), r"ns_coefficients\[1\] must be a finite number"),
+    (dict(ns_coefficients=(1.0, float("nan"), 2.0)), r"ns_coefficients\[1\] must be a number, not NaN"),
+    (dict(ns_coefficients=(1.0, 2.0, float("inf"))), r"ns_coefficients\[2\] must be finite"),
+    (dict(eps=-1e-7), "eps"),
+    (dict(ns_coefficients=(10**400, 1.0, 1.0)), r"ns_coefficients\[0\] is too large for a float"),
     (dict(adjust_lr_fn="fast"), "adjust_lr_fn"),
 ])
 def test_muon_bad_hyperparameters(kwargs, name):
     with pytest.raises(ValueError, match=name):
         Muon([np.zeros((3, 3))], **kwargs)
+
+
+def test_muon_wrong_types_are_type_errors():
+    for kwargs, name in [(dict(ns_coefficients=(1.0, "2", 1.0)), r"ns_coefficients\[1\] must be a real number"),
+                         (dict(ns_steps=5.0), "ns_steps must be an integer")]:
+        with pytest.raises(TypeError, match=name):
+            Muon([np.zeros((3, 3))], **kwargs)
 
 
 def test_muon_refuses_non_matrices_and_empty_matrices_up_front():
@@ -166,7 +174,7 @@ def test_muon_refuses_non_matrices_and_empty_matrices_up_front():
         message = re.escape(f"params[1] has shape {shape}") + ".*at least one row and one column"
         with pytest.raises(ValueError, match=message):
             Muon([np.zeros((2, 2)), np.zeros(shape)])
-    with pytest.raises(ValueError, match="ns_steps"):
+    with pytest.raises(ValueError, match=r"Invalid steps: 100 \(steps must lie in \[0, 100\)\)"):
         newton_schulz(np.ones((2, 2)), steps=100)
     with pytest.raises(ValueError, match="matrix"):
         newton_schulz(np.ones(3))

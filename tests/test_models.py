@@ -151,7 +151,7 @@ def test_divergence_is_recorded_quietly(recwarn):
     fine, blown = h
     assert not fine.diverged.any() and np.all(np.isfinite(fine.train_loss))
     assert blown.diverged.all() and np.all(blown.diverged_at >= 1)
-    assert np.all(np.isinf(blown.train_loss[:, -1]))
+    assert np.all(np.isnan(blown.train_loss[:, -1])) and np.all(np.isnan(blown.test_loss[:, -1]))
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
 
@@ -162,8 +162,8 @@ def test_sweep_picks_the_lowest_mean_final_loss_and_counts_divergence_as_worst()
                      epochs=5, batch_size=10, seeds=[0, 1])
     assert isinstance(sweep, Sweep) and sweep.names == ["SGD", "RMSprop"]
     final = sweep.final("SGD")
-    assert final.shape == (3, 2) and np.all(np.isinf(final[2]))
-    assert sweep.best_index("SGD") == int(np.argmin(final.mean(axis=1))) == 1
+    assert final.shape == (3, 2) and np.all(np.isnan(final[2]))
+    assert sweep.best_index("SGD") == int(np.nanargmin(final.mean(axis=1))) == 1
     assert sweep.best("SGD").lr == pytest.approx(3e-2)
 
 
@@ -184,5 +184,27 @@ def test_train_refuses_an_optimizer_that_is_not_elementwise(monkeypatch):
     data, model = small_data(), Linear(5, 3)
     with pytest.raises(ValueError, match="Muon is not element-wise"):
         train(model, Muon, data, 0.1, epochs=1, batch_size=4, seeds=[0, 1])
-    with pytest.raises(ValueError, match="Muon is not element-wise"):  # even one seed: its arrays are stacked
+    with pytest.raises(ValueError, match="Muon is not element-wise.*2 parameter arrays"):  # one seed: W and b
         train(model, Muon, data, 0.1, epochs=1, batch_size=4, seeds=[0])
+
+
+class AnswersWithItsStart(SGD):
+    """SGD whose evaluation point is where it started: a runner that measures there records the first loss
+    at every epoch, though the parameters move."""
+
+    def __init__(self, params, **hyperparameters):
+        super().__init__(params, **hyperparameters)
+        self.start = [p.copy() for p in self.params]
+
+    def evaluation_params(self):
+        return self.start
+
+
+def test_train_records_losses_where_the_optimizer_evaluates():
+    data, model = small_data(), MLP(5, 4, 3)
+    histories = train(model, AnswersWithItsStart, data, [0.05, 0.1], epochs=3, batch_size=8, seeds=[0, 1])
+    moving = train(model, SGD, data, [0.05, 0.1], epochs=3, batch_size=8, seeds=[0, 1])
+    for history, sgd in zip(histories, moving, strict=True):
+        np.testing.assert_array_equal(history.train_loss, sgd.train_loss[:, :1].repeat(4, axis=1))
+        np.testing.assert_array_equal(history.test_accuracy, sgd.test_accuracy[:, :1].repeat(4, axis=1))
+        assert np.all(sgd.train_loss[:, -1] < sgd.train_loss[:, 0])   # while the parameters did move

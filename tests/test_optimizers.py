@@ -6,6 +6,8 @@ The step-for-step agreement with torch.optim is in test_reference.py; these test
 import math
 import pickle
 import warnings
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -647,24 +649,30 @@ def test_load_refuses_state_of_the_wrong_type_naming_the_entry(cls, kind):
     assert snapshot(opt) == before
 
 
-def test_load_refuses_a_nonfinite_or_non_numeric_running_product():
+def test_load_refuses_a_running_product_that_is_not_a_finite_real_number_naming_the_entry():
+    # F5 (issue 20): Fraction(1, 3) was refused by an error that did not name the entry; it is a real
+    # number, as torch (which keeps whatever it is given) accepts it, and 10**400 is refused by name
     opt = NAdam(make_params(), **FULL[NAdam])
     run(opt, 3)
     before = snapshot(opt)
-    for value, exc, match in [(float("nan"), ValueError, "must be finite"),
+    for value, exc, match in [(float("nan"), ValueError, "must be a number, not NaN"),
                               (float("inf"), ValueError, "must be finite"),
+                              (10**400, ValueError, "is too large for a float"),
                               (None, TypeError, "must be a real number"), ("0.5", TypeError, "must be a real number"),
                               (np.array([0.5]), TypeError, "must be a real number"),
-                              (True, TypeError, "must be a real number")]:
+                              (True, TypeError, "must be a real number"),
+                              (Decimal("0.5"), TypeError, "must be a real number"),
+                              (np.complex128(0.5), TypeError, "must be a real number")]:
         bad = opt.state_dict()
         bad["state"][0]["mu_product"] = value
         with pytest.raises(exc, match=rf"state_dict\['state'\]\[0\]\['mu_product'\] {match}"):
             opt.load_state_dict(bad)
         assert snapshot(opt) == before
-    good = opt.state_dict()
-    good["state"][0]["mu_product"] = np.float64(0.25)        # a NumPy scalar is a number
-    opt.load_state_dict(good)
-    assert opt.state[0]["mu_product"] == 0.25 and type(opt.state[0]["mu_product"]) is float
+    for value in (np.float64(0.25), Fraction(1, 3)):          # a NumPy scalar, a fraction: real numbers
+        good = opt.state_dict()
+        good["state"][0]["mu_product"] = value
+        opt.load_state_dict(good)
+        assert opt.state[0]["mu_product"] == float(value) and type(opt.state[0]["mu_product"]) is float
 
 
 @pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
@@ -706,3 +714,124 @@ def test_every_optimizer_but_muon_acts_element_wise():
             opt_a.step([g[:, :4].copy()])
             opt_s.step([g])
         np.testing.assert_array_equal(stacked[:, :4], a)
+
+
+# --- the second fuzzer's faults (issue 20, F1-F5) ------------------------------------------------------
+
+def test_f1_sgd_momentum_on_a_0d_parameter_matches_torch():
+    # the fuzzer's case: maximize makes g = -grad, which NumPy returns as a scalar for a 0-d array; the
+    # buffer built from it was a scalar that never changed. torch 2.13 (float64, foreach=False): 1.561.
+    theta = np.array(1.0)
+    opt = SGD([theta], lr=0.1, momentum=0.9, maximize=True)
+    for _ in range(3):
+        opt.step([np.array(1.0)])
+    assert theta == pytest.approx(1.561, rel=1e-14, abs=0)
+    buffer = opt.state[0]["momentum_buffer"]
+    assert type(buffer) is np.ndarray and buffer.shape == () and buffer == pytest.approx(-2.71, rel=1e-14)
+    opt.load_state_dict(opt.state_dict())                 # raised TypeError: the buffer was a scalar
+
+
+@pytest.mark.parametrize("extra", [dict(maximize=True), dict(weight_decay=0.1)], ids=["maximize", "weight_decay"])
+@pytest.mark.parametrize("cls", [c for c in ALL if c.elementwise], ids=ids([c for c in ALL if c.elementwise]))
+def test_f1_a_0d_parameter_steps_as_a_one_element_vector(cls, extra):
+    # every element-wise optimizer, every buffer switched on: the 0-d run is the (1,)-shaped run, bit for bit,
+    # every state array stays a 0-d array, and the optimizer loads its own state_dict
+    settings = {**FULL[cls], **extra}
+    scalar, vector = np.array(0.7), np.array([0.7])
+    opt_s, opt_v = cls([scalar], **settings), cls([vector], **settings)
+    for _ in range(4):
+        opt_s.step([np.array(scalar + np.cos(scalar))])
+        opt_v.step([vector + np.cos(vector)])
+        assert scalar.shape == () and scalar == vector[0]
+    for key, value in opt_s.state[0].items():
+        if isinstance(opt_v.state[0][key], np.ndarray):
+            assert type(value) is np.ndarray and value.shape == () and value == opt_v.state[0][key][0], key
+    opt_s.load_state_dict(opt_s.state_dict())
+
+
+SUBCLASSES = {"np.matrix": lambda a: np.asmatrix(a), "masked array": lambda a: np.ma.masked_array(a)}
+
+
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+@pytest.mark.parametrize("kind", SUBCLASSES)
+@pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
+def test_f2_matrices_and_masked_arrays_are_refused_naming_the_argument(cls, kind):
+    # np.matrix's * is a matrix product (Adam stepped -0.0707 instead of -0.1, Adadelta twice), and a
+    # masked array's arithmetic skips masked entries: refused wherever an array enters
+    convert = SUBCLASSES[kind]
+    with pytest.raises(TypeError, match=r"params\[1\] must be a plain NumPy array"):
+        cls([make_params()[0], convert(make_params()[1])])
+    with pytest.raises(TypeError, match=r"params\[0\] must be a plain NumPy array"):
+        cls(convert(make_params()[1]))
+    params = make_params()
+    opt = cls(params, **FULL[cls])
+    run(opt, 2)
+    before = snapshot(opt)
+    grads = grad_of(params)
+    with pytest.raises(TypeError, match=r"grads\[1\] must be a plain NumPy array"):
+        opt.step([grads[0], convert(grads[1])])
+    with pytest.raises(TypeError, match=r"grads\[0\] must be a plain NumPy array"):
+        cls(make_params()[1]).step(convert(grads[1]))               # a single array for grads too
+    bad = opt.state_dict()
+    key = _array_key(cls, bad["state"][1])
+    bad["state"][1][key] = convert(bad["state"][1][key])
+    with pytest.raises(TypeError, match=rf"state_dict\['state'\]\[1\]\['{key}'\] must be a plain NumPy array"):
+        opt.load_state_dict(bad)
+    assert snapshot(opt) == before
+
+
+def test_f3_second_moments_multiply_in_torchs_order():
+    # torch's addcmul_(g, g, value=1 - beta) computes ((1 - beta) g) g: (1 - beta) g^2 may fit where g^2
+    # overflows. Numbers from torch 2.13, float32, foreach=False, one step from 0 with g = (1e20, -1e20).
+    big = np.array([1e20, -1e20], dtype=np.float32)
+    theta = np.zeros(2, dtype=np.float32)
+    adam = Adam([theta], lr=0.1)
+    adam.step([big])
+    np.testing.assert_allclose(adam.state[0]["exp_avg_sq"], [1e37, 1e37], rtol=1e-6)   # torch: 1.0000001e37
+    step = np.float32(0.09999999)                                  # lr in float32 arithmetic, torch's bit for bit
+    np.testing.assert_array_equal(theta, [-step, step])
+    theta = np.zeros(2, dtype=np.float32)
+    RMSprop([theta], lr=0.1, alpha=1.0).step([big])       # (1 - alpha) g g = 0, not 0 * inf = NaN
+    np.testing.assert_allclose(theta, [-1e27, 1e27], rtol=1e-6)                        # torch: [-1e27, 1e27]
+    theta = np.zeros(2, dtype=np.float32)
+    RMSprop([theta], lr=0.1).step([big])                  # v = 0.01 g^2 = 1e38 < float32's max 3.4e38
+    np.testing.assert_allclose(theta, [-1.0, 1.0], rtol=1e-6)                          # torch: [-1.0, 1.0]
+
+
+@pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
+def test_f4_a_step_count_that_would_overflow_is_refused_at_load(cls):
+    # 10**400 overflowed at the next step (beta**t, t * psi), after the state had changed
+    opt = cls(make_params(), **FULL[cls])
+    run(opt, 2)
+    before = snapshot(opt)
+    for count, exc in [(10**400, ValueError), (2**63, ValueError), (-1, ValueError), (2.0, TypeError),
+                       (True, TypeError), ("3", TypeError)]:
+        with pytest.raises(exc, match=r"state_dict\['step_count'\]"):
+            opt.load_state_dict(dict(opt.state_dict(), step_count=count))
+        assert snapshot(opt) == before
+    largest = dict(opt.state_dict(), step_count=np.int64(2**63 - 1))   # int64's maximum is fine ...
+    opt.load_state_dict(largest)
+    assert opt.step_count == 2**63 - 1 and type(opt.step_count) is int
+    run(opt, 1)                                                        # ... and the next step works
+    assert all(np.isfinite(p).all() for p in opt.params)
+
+
+@pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
+def test_f5_a_parameter_made_read_only_later_is_refused_before_any_write(cls):
+    params = make_params()
+    opt = cls(params, **FULL[cls])
+    run(opt, 2)
+    params[1].flags.writeable = False
+    before = snapshot(opt)
+    with pytest.raises(ValueError, match=r"params\[1\] is read-only"):
+        opt.step(grad_of(params))                         # params[0] was updated before params[1] raised
+    assert snapshot(opt) == before
+
+
+def test_f5_muon_names_adjust_lr_fn_and_ns_coefficients():
+    for value in (np.array([1, 2]), np.array("original"), 1.0):
+        with pytest.raises(ValueError, match=r"Invalid adjust_lr_fn: .*adjust_lr_fn must be one of"):
+            Muon(make_params(), adjust_lr_fn=value)
+    for value in (np.array(3.0), np.ones((3, 1)), 3.0):
+        with pytest.raises((TypeError, ValueError), match=r"ns_coefficients"):
+            Muon(make_params(), ns_coefficients=value)

@@ -196,6 +196,22 @@ def test_problem_refuses_bad_shapes_and_indices(problem):
         problem.gradient_variance(np.zeros(3), 51, replace=False)
 
 
+class Recorder:
+    """A finite sum with zero gradients that records the sample indices of every batch it is asked for."""
+
+    min_value = 0.0
+
+    def __init__(self, n_samples: int, dim: int):
+        self.n_samples, self.param_shape, self.seen = n_samples, (dim,), []
+
+    def batch_gradient(self, w, idx):
+        self.seen.append(np.array(idx))
+        return np.zeros_like(w)
+
+    def loss(self, w):
+        return np.zeros(np.shape(w)[:-1])
+
+
 # --- run_stochastic ------------------------------------------------------------------------------------
 
 def test_full_batch_run_is_gradient_descent(problem):
@@ -213,10 +229,11 @@ def test_full_batch_run_is_gradient_descent(problem):
 
 def test_schedule_sampling_and_average_match_a_hand_written_loop(problem):
     from optlib import SGD
+    from optlib.schedules import scheduled
 
     schedule = lambda t: 0.2 / np.sqrt(t + 1)  # noqa: E731  (t = updates already taken)
-    run = run_stochastic(SGD, problem, np.ones(3), steps=40, batch_size=4, rng=np.random.default_rng(3),
-                         sampling="replace", lr=1.0, lr_schedule=schedule)
+    run = run_stochastic(scheduled(SGD, schedule), problem, np.ones(3), steps=40, batch_size=4,
+                         rng=np.random.default_rng(3), sampling="replace", lr=1.0)
     rng = np.random.default_rng(3)
     w = np.ones(3)
     path = [w]
@@ -235,7 +252,7 @@ def test_schedules_from_optlib_schedules_plug_in(problem):
     from optlib import SGD, schedules
 
     schedule = schedules.step(0.1, step_size=5, gamma=0.5)
-    run = run_stochastic(SGD, problem, np.ones(3), steps=12, batch_size=50, lr=1.0, lr_schedule=schedule)
+    run = run_stochastic(schedules.scheduled(SGD, schedule), problem, np.ones(3), steps=12, batch_size=50, lr=1.0)
     w = np.ones(3)
     for t in range(12):
         w = w - schedule(t) * problem.gradient(w)
@@ -243,22 +260,11 @@ def test_schedules_from_optlib_schedules_plug_in(problem):
 
 
 def test_shuffled_epochs_use_every_sample_once_per_copy(problem):
-    seen = []
-
-    class Recorder:
-        n_samples, param_shape, min_value = 50, (3,), 0.0
-
-        def batch_gradient(self, w, idx):
-            seen.append(np.array(idx))
-            return np.zeros_like(w)
-
-        def loss(self, w):
-            return np.zeros(np.shape(w)[:-1])
-
+    recorder = Recorder(50, 3)
     from optlib import SGD
 
-    run_stochastic(SGD, Recorder(), np.zeros((2, 3)), steps=14, batch_size=7, rng=np.random.default_rng(0), lr=0.1)
-    batches = np.stack(seen)  # (14, 2, 7): 7 batches per epoch (one sample dropped), 2 epochs
+    run_stochastic(SGD, recorder, np.zeros((2, 3)), steps=14, batch_size=7, rng=np.random.default_rng(0), lr=0.1)
+    batches = np.stack(recorder.seen)  # (14, 2, 7): 7 batches per epoch (one sample dropped), 2 epochs
     for copy in range(2):
         for epoch in range(2):
             used = batches[7 * epoch:7 * epoch + 7, copy].ravel()
@@ -306,8 +312,6 @@ def test_run_stochastic_refuses_bad_input(problem):
         run_stochastic(SGD, problem, np.zeros(2), 5, 2, rng, lr=0.1)
     with pytest.raises(ValueError, match="steps"):
         run_stochastic(SGD, problem, np.zeros(3), -1, 2, rng, lr=0.1)
-    with pytest.raises(TypeError, match="lr_schedule"):
-        run_stochastic(SGD, problem, np.zeros(3), 5, 2, rng, lr=0.1, lr_schedule=0.1)
 
 
 # --- one interface, one runner ---------------------------------------------------------------------------
@@ -382,10 +386,11 @@ def test_stacked_runs_refuse_an_optimizer_that_is_not_elementwise(problem, monke
 
 def test_a_sweep_refuses_a_schedule_and_an_empty_list(problem):
     from optlib import SGD
+    from optlib.schedules import scheduled
 
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match="lr_schedule"):
-        run_stochastic(SGD, problem, np.zeros(3), 5, 2, rng, lr=[0.1, 0.2], lr_schedule=lambda t: 0.1)
+    with pytest.raises(ValueError, match="ScheduledSGD sets its learning rate from its schedule"):
+        run_stochastic(scheduled(SGD, lambda t: 0.1), problem, np.zeros(3), 5, 2, rng, lr=[0.1, 0.2])
     with pytest.raises(ValueError, match="lr"):
         run_stochastic(SGD, problem, np.zeros(3), 5, 2, rng, lr=[])
     with pytest.raises(TypeError, match="record_every"):
@@ -403,3 +408,38 @@ def test_subset_sampling_draws_a_fresh_set_of_distinct_samples_per_step(problem)
     np.testing.assert_allclose(run.final, w, rtol=1e-12)
     with pytest.raises(ValueError, match="batch_size"):
         run_stochastic(SGD, problem, np.ones(3), 5, 51, np.random.default_rng(0), sampling="subset", lr=0.1)
+
+
+# --- one sampler ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sampling", ["shuffle", "replace", "subset"])
+@pytest.mark.parametrize("copies", [None, 3])
+def test_run_stochastic_draws_its_batches_from_the_one_sampler(sampling, copies):
+    recorder = Recorder(20, 2)
+    from optlib import SGD
+
+    start = np.zeros(2) if copies is None else np.zeros((copies, 2))
+    run_stochastic(SGD, recorder, start, steps=17, batch_size=6, rng=np.random.default_rng(7), sampling=sampling,
+                   lr=0.1)
+    expected = minibatches(20, 6, np.random.default_rng(7), drop_last=sampling == "shuffle", epochs=None,
+                           sampling=sampling, copies=copies)
+    for idx in recorder.seen:
+        np.testing.assert_array_equal(idx, next(expected))
+    assert len(recorder.seen) == 17 and recorder.seen[0].shape == ((6,) if copies is None else (copies, 6))
+
+
+def test_the_sampler_draws_as_each_sampling_says():
+    rng = np.random.default_rng(0)
+    replace = np.stack(list(minibatches(10, 4, rng, sampling="replace", copies=2, epochs=500)))
+    assert replace.shape == (1500, 2, 4) and replace.min() == 0 and replace.max() == 9
+    # with replacement a batch repeats a sample now and then (P = 1 - 10*9*8*7/10^4 = 0.496 per batch)
+    repeats = np.mean([len(set(batch)) < 4 for batch in replace.reshape(-1, 4)])
+    assert abs(repeats - 0.496) < 0.03
+    subset = np.stack(list(minibatches(10, 4, rng, sampling="subset", copies=2, epochs=100)))
+    assert all(len(set(batch)) == 4 for batch in subset.reshape(-1, 4))
+    # a full batch is every sample, in order, and needs no generator
+    assert [b.tolist() for b in minibatches(3, 5, None, epochs=2)] == [[0, 1, 2], [0, 1, 2]]
+    with pytest.raises(ValueError, match="batch_size"):
+        minibatches(10, 11, rng, sampling="subset")
+    with pytest.raises(ValueError, match="sampling"):
+        minibatches(10, 3, rng, sampling="bootstrap")

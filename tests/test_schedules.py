@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from optlib import SGD, Adam
-from optlib.schedules import SCHEDULES, constant, cosine, exponential, scheduled, step, warmup_cosine
+from optlib.schedules import SCHEDULES, constant, cosine, exponential, make_schedule, scheduled, step, warmup_cosine
 
 # --- torch's recursive ("chainable") scheduler updates, transcribed: lr after `epoch` scheduler steps ---
 
@@ -84,7 +84,22 @@ def test_scalar_and_array_calls_agree():
         for t, v in zip(T[::7], values[::7], strict=True):
             assert sched(int(t)) == pytest.approx(v, rel=1e-15)
         assert isinstance(sched(3), float) and np.all(values >= 0)
-    assert set(SCHEDULES) == {"constant", "step", "exponential", "cosine", "warmup_cosine"}
+
+
+def test_one_list_of_schedules_names_each_by_its_own_name():
+    """SCHEDULES is the one list (the explorer's menu): each entry builds the schedule of that name, over
+    the run's steps; make_schedule refuses any other name."""
+    from optlib.schedules import Schedule
+
+    assert list(SCHEDULES) == ["constant", "step", "exponential", "cosine", "warmup_cosine", "wsd"]
+    for name in SCHEDULES:
+        schedule = make_schedule(name, 0.5, 300, warmup_steps=30)
+        assert isinstance(schedule, Schedule) and schedule.name == name
+        assert schedule(0) == pytest.approx(0.5 / 30 if name in ("warmup_cosine", "wsd") else 0.5, rel=1e-15)
+    assert make_schedule("warmup_cosine", 0.5, 300, 30).params["warmup_steps"] == 30
+    assert make_schedule("exponential", 0.5, 300)(300) == pytest.approx(0.005, rel=1e-12)
+    with pytest.raises(ValueError, match="name must be one of 'constant', 'step'"):
+        make_schedule("linear", 0.5, 300)
 
 
 @pytest.mark.parametrize("make, name", [

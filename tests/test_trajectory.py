@@ -87,8 +87,63 @@ def test_stacked_starts_need_an_elementwise_optimizer(optimizer, monkeypatch):
     surface = quadratic(condition_number=10)
     starts = np.array([[1.0, 2.0], [-3.0, 0.5]])
     kept = starts.copy()
-    with pytest.raises(ValueError, match="not element-wise.*2 stacked runs"):
+    with pytest.raises(ValueError, match="not element-wise.*2 runs stacked into one array"):
         run(optimizer, surface, start=starts, steps=5, lr=0.1)
     np.testing.assert_array_equal(starts, kept)  # a refused call changes nothing
     one = run(CoupledSGD, surface, start=starts[0], steps=5, lr=0.1)  # one start at a time is fine
     assert np.all(np.isfinite(one.points)) and not one.diverged
+
+
+# --- where the runners evaluate: Optimizer.evaluation_params ------------------------------------------
+
+class AveragedSGD(SGD):
+    """SGD that answers with the mean of its iterates theta_0 ... theta_t (as schedule-free methods answer
+    with their average x): gradients are taken at ``params``, the loss is measured at ``average``."""
+
+    def __init__(self, params, **hyperparameters):
+        super().__init__(params, **hyperparameters)
+        self.average = [p.copy() for p in self.params]
+
+    def step(self, grads):
+        super().step(grads)
+        for average, param in zip(self.average, self.params, strict=True):
+            average += (param - average) / (self.step_count + 1)
+
+    def evaluation_params(self):
+        return self.average
+
+
+def _running_means(points):
+    return np.cumsum(points, axis=0) / np.arange(1, len(points) + 1).reshape(-1, *[1] * (points.ndim - 1))
+
+
+def test_the_default_evaluation_point_is_the_parameters():
+    opt = SGD([np.array([1.0, 2.0])], lr=0.1)
+    assert opt.evaluation_params() is opt.params
+
+
+def test_run_records_points_and_losses_where_the_optimizer_evaluates():
+    surface = quadratic(condition_number=10)
+    starts = np.array([[1.0, 2.0], [-3.0, 0.5]])
+    plain = run(SGD, surface, start=starts, steps=40, lr=0.15)
+    averaged = run(AveragedSGD, surface, start=starts, steps=40, lr=0.15)
+    np.testing.assert_array_equal(averaged.optimizer.params[0], plain.final)   # the same gradient steps
+    np.testing.assert_allclose(averaged.points, _running_means(plain.points), rtol=1e-12)
+    np.testing.assert_allclose(averaged.losses, surface.value(averaged.points), rtol=1e-12)
+    assert not np.allclose(averaged.losses, plain.losses, rtol=1e-3)
+
+
+@pytest.mark.parametrize("lr", [0.05, [0.02, 0.05]])
+def test_run_stochastic_records_where_the_optimizer_evaluates(lr):
+    from optlib.problems import make_regression
+    from optlib.trajectory import run_stochastic
+
+    problem = make_regression(n=40, d=3, noise=0.5, rng=np.random.default_rng(0))
+    kwargs = dict(start=np.zeros(3), steps=30, batch_size=4, lr=lr)
+    plain = run_stochastic(SGD, problem, rng=np.random.default_rng(1), **kwargs)
+    averaged = run_stochastic(AveragedSGD, problem, rng=np.random.default_rng(1), **kwargs)
+    means = _running_means(plain.points)
+    np.testing.assert_allclose(averaged.points, means, rtol=1e-12)
+    np.testing.assert_allclose(averaged.losses, problem.loss(means), rtol=1e-10)
+    np.testing.assert_allclose(averaged.averages[1:], _running_means(means[1:]), rtol=1e-12)
+    assert not np.allclose(averaged.losses, plain.losses, rtol=1e-3)

@@ -22,7 +22,7 @@ ROOT = Path(optlib.__file__).parent
 MODULES = ["trajectory", "problems", "models", "schedules", "real_data", "surfaces", "losses"]
 COUNT_NAMES = {"steps", "batch_size", "epochs", "eval_every", "n", "d", "n_samples", "n_docs", "vocabulary",
                "words_per_doc", "step_size", "total_steps", "warmup_steps", "n_inputs", "n_hidden", "n_outputs",
-               "seed", "seeds", "t"}
+               "seed", "seeds", "t", "decay_steps"}
 
 
 def _least_squares():
@@ -84,6 +84,9 @@ COUNTS = [
     ("schedules.cosine", "total_steps", lambda bad: schedules.cosine(0.1, total_steps=bad)),
     ("schedules.warmup_cosine", "warmup_steps", lambda bad: schedules.warmup_cosine(0.1, bad, 10)),
     ("schedules.warmup_cosine", "total_steps", lambda bad: schedules.warmup_cosine(0.1, 0, bad)),
+    ("schedules.wsd", "warmup_steps", lambda bad: schedules.wsd(0.1, bad, 10, 2)),
+    ("schedules.wsd", "total_steps", lambda bad: schedules.wsd(0.1, 0, bad, 2)),
+    ("schedules.wsd", "decay_steps", lambda bad: schedules.wsd(0.1, 0, 10, bad)),
     ("schedules.Schedule.__call__", "t", lambda bad: schedules.constant(0.1)(bad)),
     ("real_data.train_test_split", "n_samples",
      lambda bad: real_data.train_test_split(bad, 0.5, np.random.default_rng(0))),
@@ -157,7 +160,23 @@ def test_validators_name_the_argument_and_keep_the_rule():
     with pytest.raises(TypeError, match="logits"):
         validation.numeric_array("logits", np.array(["a"]))
     with pytest.raises(TypeError, match="rng"):
-        validation.generator(np.random.RandomState(0))
+        validation.generator("rng", np.random.RandomState(0))
+    with pytest.raises(ValueError, match=r"Invalid learning rate: -1.0 \(lr must be >= 0\)"):
+        validation.non_negative("lr", -1.0, label="learning rate")
+    with pytest.raises(ValueError, match=r"Invalid x: 10+ \(x is too large for a float\)"):
+        validation.finite_number("x", 10**400)
+
+
+def test_every_validator_takes_the_name_then_the_value():
+    # one calling convention for the whole package: check(name, value, ...), extras after the value
+    checks = [getattr(validation, name) for name in validation.__all__]
+    assert len(checks) == 17
+    for check in checks:
+        first, second = list(inspect.signature(check).parameters)[:2]
+        assert (first, second) == ("name", "value"), check.__name__
+    for hyperparameter in (SGD.lr, SGD.nesterov, optlib.Adam.betas, optlib.Muon.ns_steps, optlib.Muon.adjust_lr_fn):
+        first, second = list(inspect.signature(hyperparameter.validate).parameters)[:2]
+        assert (first, second) == ("name", "value"), hyperparameter.name
 
 
 def test_every_module_of_optlib_is_in_the_module_map():

@@ -25,9 +25,10 @@ import numpy as np
 
 from ..plots import color
 from ..problems import DATA_SETS, noise_ball, regression_problem, regression_surface
+from ..schedules import scheduled
 from ..sgd import SGD
-from ..trajectory import run_stochastic
-from .base import Choice, Explorer, Line, Panel, Series, Slider
+from ..trajectory import loss_gap, run_stochastic
+from .base import Choice, Explorer, Line, Panel, Series, Slider, explorer_factory, run_label
 
 __all__ = ["sgd_explorer", "measured_plateau", "formula_fails_above"]
 
@@ -79,14 +80,9 @@ def _sgd_run(data: str, noise: float, start_x: float, start_y: float, steps: int
              seed: int):
     """One-sample SGD from the explorer's start (cached: a slider moved back to a value recomputes nothing)."""
     problem = regression_problem(data, noise)
-    decay = (lambda t: lr / np.sqrt(t + 1)) if schedule == "1/sqrt(t)" else None
-    return run_stochastic(SGD, problem, np.array([start_x, start_y]), steps, batch_size=1,
-                          rng=np.random.default_rng(seed), sampling="replace", lr=lr, lr_schedule=decay)
-
-
-def _gap(losses, min_value):
-    gap = losses - min_value
-    return np.where(np.isfinite(gap) & (gap > 0), gap, np.nan)
+    optimizer = scheduled(SGD, lambda t: lr / np.sqrt(t + 1)) if schedule == "1/sqrt(t)" else SGD
+    return run_stochastic(optimizer, problem, np.array([start_x, start_y]), steps, batch_size=1,
+                          rng=np.random.default_rng(seed), sampling="replace", lr=lr)
 
 
 def path_and_loss_panels(runs: dict, contour, loss_xlabel: str, loss_width: float) -> list[Panel]:
@@ -109,6 +105,7 @@ def contour(params) -> tuple:
     return f"{data} data, noise {noise}", regression_surface(data, noise)
 
 
+@explorer_factory
 def sgd_explorer(steps: int = 300):
     """GD against SGD (and SGD's running average) on a 2-D least-squares problem.
 
@@ -126,17 +123,17 @@ def sgd_explorer(steps: int = 300):
         start_x, start_y, lr = float(start_x), float(start_y), float(lr)
         gd = _gd_run(data, noise, start_x, start_y, steps, lr)
         sgd = _sgd_run(data, noise, start_x, start_y, steps, lr, schedule, int(seed))
-        out = {"title": f"η = {lr:.3g} ({schedule}), label noise = {noise:.2g}, {data} data"}
-        for key, points, losses, diverged_at in [("gd", gd.points, gd.losses, gd.diverged_at),
-                                                 ("sgd", sgd.points, sgd.losses, sgd.diverged_at),
-                                                 ("avg", sgd.averages, sgd.average_losses, sgd.diverged_at)]:
-            label = runs[key][0] + (f", diverged at step {diverged_at}" if diverged_at is not None else "")
-            gap = _gap(losses, surface.min_value)
+        out = {"title": f"{data} data, label noise σ = {noise:g}"}
+        for key, path, points, losses in [("gd", gd, gd.points, gd.losses), ("sgd", sgd, sgd.points, sgd.losses),
+                                          ("avg", sgd, sgd.averages, sgd.average_losses)]:
+            label = run_label(runs[key][0], path)
+            gap = loss_gap(losses, surface.min_value)
             out[f"{key}_path"] = Series(points[:, 0], points[:, 1], label)
             out[f"{key}_loss"] = Series(np.arange(len(gap)), gap, label)
         ball = noise_ball(problem, lr)
         if schedule == "constant" and ball > 0:
             out["ball"] = Series([0, steps], [ball, ball], "first-order noise ball η tr(S)/4")
+            out["title"] += f"; first-order noise ball η tr(S)/4 = {ball:.2g}"
         if noise > 0:
             predicted = np.array([noise_ball(problem, rate) for rate in PLATEAU_LRS])
             out["formula"] = Series(PLATEAU_LRS, predicted, "first-order formula")
@@ -146,13 +143,14 @@ def sgd_explorer(steps: int = 300):
 
     limit = formula_fails_above()
     controls = [
-        Slider("lr", 0.005, 0.5, 0.05, log=True, label="learning rate η", grid=[0.01, 0.05, 0.2, 0.5]),
+        Slider("lr", 0.005, 0.5, 0.05, log=True, label="learning rate η", grid=12),
         Choice("schedule", ["constant", "1/sqrt(t)"], "constant", label="schedule"),
-        Slider("noise", 0.0, 2.0, 1.0, label="label noise σ", step=0.1, grid=[0.0, 1.0]),
+        Slider("noise", 0.0, 2.0, 1.0, label="label noise σ", step=0.1,
+               grid=[0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]),
         Choice("data", list(DATA_SETS), "round", label="data set"),
         Slider("start_x", -4.0, 4.0, -2.0, label="start w₁", step=0.1),
         Slider("start_y", -4.0, 4.0, 2.0, label="start w₂", step=0.1),
-        Slider("seed", 0, 9, 0, label="seed", step=1, grid=[0]),
+        Slider("seed", 0, 9, 0, label="seed", step=1, grid=[0, 1]),
     ]
     c = {key: color(label) for key, (label, _) in runs.items()}
     panels = [
@@ -166,4 +164,4 @@ def sgd_explorer(steps: int = 300):
               notes=((0.03, 0.97, f"shaded: formula off by > 50% (η ≥ {limit:.2g})"),)),
     ]
     points = {"names": ("start_x", "start_y"), "label": "start point", "values": [(-2.0, 2.0), (3.0, -1.0)]}
-    return Explorer(compute, controls, panels, points=points, figsize=(11.5, 3.8), name="sgd_explorer")
+    return Explorer(compute, controls, panels, points=points, figsize=(11.5, 3.8))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from ..adagrad import Adagrad
 from ..sgd import SGD
-from .base import Slider
+from .base import Slider, explorer_factory
 from .surface import cached_run, surface_explorer
 
 __all__ = ["adagrad_explorer"]
 
 
+@explorer_factory
 def adagrad_explorer(steps: int = 60):
     """Adagrad against gradient descent, each with its own learning rate."""
 
@@ -21,9 +22,9 @@ def adagrad_explorer(steps: int = 60):
         }
 
     controls = [
-        Slider("lr", 0.03, 3.0, 0.5, log=True, label="Adagrad η", grid=6),
+        Slider("lr", 0.03, 3.0, 0.5, log=True, label="Adagrad η", grid=12),
         Slider("initial_accumulator_value", 0.0, 10.0, 0.0, label="initial accumulator G₀", step=0.1,
-               grid=[0.0, 1.0, 10.0]),
-        Slider("gd_lr", 0.01, 2.5, 0.5, log=True, label="GD η", grid=[0.1, 0.5, 1.5]),
+               grid=[0.0, 0.1, 0.3, 1.0, 2.0, 3.0, 5.0, 10.0]),
+        Slider("gd_lr", 0.01, 2.5, 0.5, log=True, label="GD η", grid=12),
     ]
-    return surface_explorer(make_runs, controls, runs=["GD", "Adagrad"], name="adagrad_explorer")
+    return surface_explorer(make_runs, controls, runs=["GD", "Adagrad"])

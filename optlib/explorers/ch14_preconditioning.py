@@ -14,8 +14,8 @@ from ..plots import color
 from ..shampoo import Shampoo
 from ..soap import SOAP
 from ..surfaces import quadratic
-from ..trajectory import has_diverged
-from .base import Explorer, Line, Panel, Series, Slider
+from ..trajectory import has_diverged, loss_gap
+from .base import Explorer, Line, Panel, Series, Slider, explorer_factory
 
 __all__ = ["preconditioner_explorer", "kronecker_explorer", "valley", "preconditioned_run", "rotation",
            "kronecker_quadratic", "matrix_loss", "MATRIX_OPTIMIZERS", "matrix_run",
@@ -76,6 +76,13 @@ def preconditioned_run(optimizer: str, lr: float, angle: float, steps: int = 40)
     return points, losses, matrices
 
 
+def _final(losses: np.ndarray, min_value: float) -> str:
+    """A drawn run's last loss gap for a title: a number, or "diverged" (the run's losses are NaN from its
+    divergence on)."""
+    return "diverged" if np.isnan(losses[-1]) else f"{max(losses[-1] - min_value, 0.0):.1e}"
+
+
+@explorer_factory
 def preconditioner_explorer(steps: int = 40) -> Explorer:
     """Full-matrix AdaGrad and diagonal Adagrad on a turned valley: their paths, and each preconditioner
     drawn as an ellipse (:func:`ellipse`) after steps 2, 5, 10 and 30, nested around the minimum."""
@@ -86,18 +93,23 @@ def preconditioner_explorer(steps: int = 40) -> Explorer:
         return f"valley at {angle:g} degrees", valley(angle)
 
     def compute(lr, angle):
-        out = {"title": f"valley turned {float(angle):g}°, η = {float(lr):.3g}"}
+        lr, angle = float(lr), float(angle)
+        f_star = valley(angle).min_value
+        out, ends = {}, []
         for i, name in enumerate(runs):
-            points, losses, matrices = preconditioned_run(name, float(lr), float(angle), steps)
+            points, losses, matrices = preconditioned_run(name, lr, angle, steps)
             c = color(name)
             out[f"path{i}"] = Series(points[:, 0], points[:, 1], name, c)
-            gap = np.where(losses > 0, losses, np.nan)
+            gap = loss_gap(losses, f_star)
+            ends.append(_final(losses, f_star))
             out[f"loss{i}"] = Series(np.arange(len(gap)), gap, name, c)
             shapes = [ellipse((0.0, 0.0), P, 0.8 * (k + 1)) for k, P in enumerate(matrices.values())
                       if np.all(np.isfinite(P))]
             xs = np.concatenate([np.append(e[0], np.nan) for e in shapes] or [[np.nan]])
             ys = np.concatenate([np.append(e[1], np.nan) for e in shapes] or [[np.nan]])
             out[f"ellipse{i}"] = Series(xs, ys, f"{name.split()[0]}, after steps {', '.join(map(str, matrices))}", c)
+        out["title"] = (f"Valley turned by φ = {angle:g}°, η = {lr:.3g}: after {steps} steps "
+                        f"f − f* is {ends[0]} for full-matrix AdaGrad and {ends[1]} for Adagrad")
         return out
 
     panels = [
@@ -115,7 +127,7 @@ def preconditioner_explorer(steps: int = 40) -> Explorer:
         Slider("angle", 0.0, 90.0, 45.0, label="valley angle φ (degrees)", step=5.0,
                grid=[0.0, 10.0, 20.0, 30.0, 45.0, 60.0, 70.0, 80.0, 90.0]),
     ]
-    return Explorer(compute, controls, panels, figsize=(12.0, 3.8), name="preconditioner_explorer")
+    return Explorer(compute, controls, panels, figsize=(12.0, 3.8))
 
 
 # --- a matrix problem with Kronecker-factored curvature ----------------------------------------------
@@ -208,6 +220,14 @@ def matrix_run(name: str, lr: float, problem, steps: int, target: float | None =
     return np.array(losses)
 
 
+#: The loss (relative to the start) at which the chapter counts the steps, and the explorer's title.
+TARGET = 1e-4
+
+
+def _superscript(n: int) -> str:
+    return str(n).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
 @functools.lru_cache(maxsize=2048)
 def _matrix_curve(name: str, multiplier: float, angle: float, steps: int) -> np.ndarray:
     lr = MATRIX_OPTIMIZERS[name][2] * multiplier
@@ -217,6 +237,7 @@ def _matrix_curve(name: str, multiplier: float, angle: float, steps: int) -> np.
     return losses
 
 
+@explorer_factory
 def kronecker_explorer(steps: int = 150) -> Explorer:
     """Adam, SOAP, Shampoo, Muon and full-matrix AdaGrad on :func:`kronecker_quadratic` (seed 0), each at
     its own learning rate times a common factor, as the problem's axes turn away from the matrix's."""
@@ -224,11 +245,16 @@ def kronecker_explorer(steps: int = 150) -> Explorer:
     t = np.arange(steps + 1)
 
     def compute(angle, multiplier):
-        out = {"title": f"axes turned {float(angle):g}°, η = {float(multiplier):.3g} × each optimizer's η*"}
+        angle, multiplier = float(angle), float(multiplier)
+        out, reached = {}, []
         for i, name in enumerate(names):
-            lr = MATRIX_OPTIMIZERS[name][2] * float(multiplier)
-            out[f"loss{i}"] = Series(t, _matrix_curve(name, float(multiplier), float(angle), steps),
-                                     f"{name}, η = {lr:.3g}", color(name))
+            lr = MATRIX_OPTIMIZERS[name][2] * multiplier
+            curve = _matrix_curve(name, multiplier, angle, steps)
+            out[f"loss{i}"] = Series(t, curve, f"{name}, η = {lr:.3g}", color(name))
+            hit = np.flatnonzero(curve <= TARGET)
+            reached.append(f"{name} {hit[0]}" if len(hit) else f"{name} not within {steps}")
+        out["title"] = (f"Axes turned by φ = {angle:g}°, every method at {multiplier:.3g} × its best learning rate: "
+                        f"steps to 10{_superscript(round(np.log10(TARGET)))} of the start loss: " + ", ".join(reached))
         return out
 
     panels = [Panel(tuple(Line(f"loss{i}", color(name), dash="dotted" if "full" in name else "solid")
@@ -237,7 +263,7 @@ def kronecker_explorer(steps: int = 150) -> Explorer:
     controls = [
         Slider("angle", 0.0, 45.0, 45.0, label="rotation of the axes φ (degrees)", step=5.0,
                grid=[0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0, 40.0, 45.0]),
-        Slider("multiplier", 0.1, 10.0, 1.0, log=True, label="learning rate η / η*",
+        Slider("multiplier", 0.1, 10.0, 1.0, log=True, label="learning rate η / best η",
                grid=[0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 7.0, 10.0]),
     ]
-    return Explorer(compute, controls, panels, figsize=(9.0, 3.8), name="kronecker_explorer")
+    return Explorer(compute, controls, panels, figsize=(9.0, 3.8))

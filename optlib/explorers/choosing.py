@@ -12,20 +12,13 @@ import numpy as np
 
 from ..models import Sweep
 from ..plots import color
-from .base import Choice, Explorer, Line, Panel, Series, Slider
+from ..statistics import seed_band
+from .base import Choice, Explorer, Line, Panel, Series, Slider, explorer_factory
 
-__all__ = ["choosing_explorer", "seed_band"]
-
-def seed_band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean, min and max over seeds (axis 0), with diverged entries (inf/nan) left out of each column.
-
-    A column where every seed diverged is nan in all three (matplotlib leaves a gap).
-    """
-    masked = np.ma.masked_invalid(np.asarray(values, dtype=float))
-    stats = (masked.mean, masked.min, masked.max)
-    return tuple(np.ma.filled(stat(axis=0).astype(float), np.nan) for stat in stats)
+__all__ = ["choosing_explorer"]
 
 
+@explorer_factory
 def choosing_explorer(sweep: Sweep, optimizer: str = "SGD", reference: str = "Adam"):
     """Training loss and test accuracy of ``optimizer`` at a chosen learning rate, against ``reference``.
 
@@ -45,7 +38,7 @@ def choosing_explorer(sweep: Sweep, optimizer: str = "SGD", reference: str = "Ad
             raise ValueError(f"{name!r} is not in the sweep; it has {names}")
     log_lrs = np.log(lrs)
     ceiling = 10.0
-    final_mean = {name: seed_band(sweep.final(name).T)[0] for name in names}
+    final_mean = {name: seed_band(sweep.final(name).T, statistic="mean")[0] for name in names}
     shown = {name: np.where(np.isfinite(f), np.minimum(f, ceiling), ceiling) for name, f in final_mean.items()}
     classification = sweep.histories[names[0]][0].test_accuracy is not None
     n_seeds = len(sweep.histories[names[0]][0].seeds)
@@ -59,7 +52,7 @@ def choosing_explorer(sweep: Sweep, optimizer: str = "SGD", reference: str = "Ad
         for key, name, rate in (("ref", reference, reference_lr), ("opt", optimizer, lr)):
             i = snap(rate)
             history = sweep.histories[name][i]
-            mean, low, high = seed_band(history.train_loss)
+            mean, low, high = seed_band(history.train_loss, statistic="mean")
             label = f"{name}, η = {lrs[i]:.2g}"
             if np.all(history.diverged_at >= 0):
                 label += f" (diverged, epoch {history.diverged_at.min()})"
@@ -67,7 +60,7 @@ def choosing_explorer(sweep: Sweep, optimizer: str = "SGD", reference: str = "Ad
             out[f"{key}_loss"] = Series(history.epochs, mean, label, c)
             out[f"{key}_loss_band"] = Series(history.epochs, low, label, c, y2=high)
             if classification:
-                accuracy = seed_band(history.test_accuracy)
+                accuracy = seed_band(history.test_accuracy, statistic="mean")
                 out[f"{key}_acc"] = Series(history.epochs, accuracy[0], label, c)
                 out[f"{key}_acc_band"] = Series(history.epochs, accuracy[1], label, c, y2=accuracy[2])
             out[f"{key}_sens"] = Series(lrs, shown[name], name, c)
@@ -96,4 +89,4 @@ def choosing_explorer(sweep: Sweep, optimizer: str = "SGD", reference: str = "Ad
         Slider("reference_lr", float(lrs[0]), float(lrs[-1]), float(lrs[sweep.best_index(reference)]),
                log=True, label="reference's learning rate η", grid=[float(v) for v in lrs]),
     ]
-    return Explorer(compute, controls, panels, figsize=(10.0, 3.4), name="choosing_explorer")
+    return Explorer(compute, controls, panels, figsize=(10.0, 3.4))

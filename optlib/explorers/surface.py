@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+import functools
+import re
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import numpy as np
 
 from ..plots import color
 from ..surfaces import SURFACES, Surface, get_surface
-from ..trajectory import Trajectory, run
-from .base import Choice, Explorer, Line, Panel, Series, Slider
+from ..trajectory import Trajectory, loss_gap, run
+from .base import Choice, Explorer, Line, Panel, Series, Slider, run_label
 
 __all__ = ["surface_explorer", "cached_run", "describe", "START_POINTS"]
 
@@ -18,28 +19,64 @@ __all__ = ["surface_explorer", "cached_run", "describe", "START_POINTS"]
 START_POINTS = [(2.5, -2.5), (-1.0, 3.5)]
 
 
-def describe(params: Mapping) -> str:
-    """``"lr = 0.1, momentum = 0.9"``: parameter values for a title."""
-    return ", ".join(f"{name} = {value:.3g}" if isinstance(value, float) else f"{name} = {value}"
-                     for name, value in params.items())
+def describe(surface_name: str) -> str:
+    """A surface's name in the book's notation, for a title.
+
+    >>> describe("quadratic (kappa=10)")
+    'quadratic (κ = 10)'
+    """
+    return re.sub(r"kappa=([\d.]+)", r"κ = \1", surface_name)
 
 
 def run_series(label: str, path: Trajectory, min_value: float, i: int) -> dict:
     """The path (x, y against step) and the loss gap ``f(θ_t) − f*`` of one run, under keys ``path{i}``
     and ``loss{i}``; a run that diverged says at which step in its label. Gaps <= 0 are NaN (log axis)."""
-    if path.diverged:
-        label = f"{label} (diverged at step {path.diverged_at})"
-    gap = path.losses - min_value
-    gap = np.where(np.isfinite(gap) & (gap > 0), gap, np.nan)
     c = color(label)
+    label = run_label(label, path)
+    gap = loss_gap(path.losses, min_value)
     return {f"path{i}": Series(path.points[:, 0], path.points[:, 1], label, c),
             f"loss{i}": Series(np.arange(len(gap)), gap, label, c)}
 
 
-_RUNS: OrderedDict = OrderedDict()
-_MAX_RUNS = 4096
+class _Call:
+    """One call as :func:`functools.lru_cache` keys it: hashed and compared by ``key`` alone."""
+
+    __slots__ = ("key", "args", "kwargs")
+
+    def __init__(self, key, args, kwargs):
+        self.key, self.args, self.kwargs = key, args, kwargs
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __eq__(self, other):
+        return self.key == other.key
 
 
+def _cache_by(key: Callable[..., Hashable], maxsize: int):
+    """:func:`functools.lru_cache` for a function whose arguments it cannot hash (arrays, surfaces): each call
+    is remembered under ``key(*args, **kwargs)``."""
+
+    def decorate(function):
+        remembered = functools.lru_cache(maxsize=maxsize)(lambda call: function(*call.args, **call.kwargs))
+
+        @functools.wraps(function)
+        def cached(*args, **kwargs):
+            return remembered(_Call(key(*args, **kwargs), args, kwargs))
+
+        cached.cache_info, cached.cache_clear = remembered.cache_info, remembered.cache_clear
+        return cached
+
+    return decorate
+
+
+def _run_key(optimizer, surface: Surface, start, steps: int, **hyperparameters) -> tuple:
+    start = np.asarray(start, dtype=float)
+    return (optimizer, surface.name, surface.bounds, start.shape, start.tobytes(), steps,
+            tuple(sorted(hyperparameters.items())))
+
+
+@_cache_by(_run_key, maxsize=4096)
 def cached_run(optimizer, surface: Surface, start, steps: int, **hyperparameters) -> Trajectory:
     """:func:`optlib.trajectory.run`, remembered (least recently used, up to 4096 runs): moving one
     control reruns only the runs that depend on it, and a website grid computes each distinct run once.
@@ -47,17 +84,7 @@ def cached_run(optimizer, surface: Surface, start, steps: int, **hyperparameters
     ``start`` may be a batch of points ``(k, 2)``: the explorers run every start point of the website
     at once (element-wise updates: the same numbers as one run per point, in one loop).
     """
-    start = np.asarray(start, dtype=float)
-    key = (optimizer, surface.name, surface.bounds, start.shape, start.tobytes(), steps,
-           tuple(sorted(hyperparameters.items())))
-    if key in _RUNS:
-        _RUNS.move_to_end(key)
-        return _RUNS[key]
-    result = run(optimizer, surface, start, steps=steps, **hyperparameters)
-    _RUNS[key] = result
-    if len(_RUNS) > _MAX_RUNS:
-        _RUNS.popitem(last=False)
-    return result
+    return run(optimizer, surface, np.asarray(start, dtype=float), steps=steps, **hyperparameters)
 
 
 def _one(path: Trajectory, j: int) -> Trajectory:
@@ -92,7 +119,7 @@ def surface_explorer(make_runs: Callable[..., Mapping[str, Trajectory]], control
         # Every start point of the website in one batch (plus this one, if it is another).
         starts = site_starts if point in site_starts else [*site_starts, point]
         j = starts.index(point)
-        data = {"title": f"{surf.name}: {describe(params)}"}
+        data = {"title": describe(surf.name)}
         for i, (label, path) in enumerate(make_runs(surf, np.array(starts), **params).items()):
             data.update(run_series(label, _one(path, j), surf.min_value, i))
         return data

@@ -5,6 +5,9 @@ Run it where torch is installed (it is *not* a dependency of optlib)::
     python tests/reference/make_reference.py          # writes tests/reference/trajectories.npz
     python tests/reference/make_reference.py Muon_default Muon_lr_wd   # (re)records only these cases,
                                                       # keeping the others from the existing file
+    python tests/reference/make_reference.py explorers   # writes tests/reference/explorers.npz: every explorer's
+                                                      # drawn paths replayed in torch (optlib/explorers/reference.py)
+    python tests/reference/make_reference.py order    # writes tests/reference/operation_order.json
 
 Every case runs one torch.optim class, with its single-tensor algorithm (``foreach=False``, the one
 the documentation's pseudo-code describes), in float64 for ``N_STEPS`` steps on the same problem:
@@ -33,6 +36,7 @@ torch version; the problem itself is regenerated from ``SEED``.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -234,9 +238,237 @@ def _newton_schulz_float64(grad, ns_coefficients, ns_steps, eps):
     return ortho_grad
 
 
+# --- explorers: each explorer's drawn paths, at its default setting, replayed in torch.optim --------------
+# optlib/explorers/reference.py says what is recorded and how the book's build checks it. The book's own
+# Python (BOOK_PYTHON, its venv: torch's has no matplotlib) tapes each explorer in a fresh process; here each
+# tape is replayed in torch.optim, fed the same gradients, and torch's iterates go to EXPLORERS_OUT.
+EXPLORERS_OUT = Path(__file__).with_name("explorers.npz")
+BOOK_PYTHON = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "python"
+
+
+def replay_in_torch(case, start, grads):
+    """torch.optim's iterates for a taped run: its class and hyperparameters, fed the taped gradients."""
+    import torch
+
+    torch_class = next(c for c in case["classes"] if hasattr(torch.optim, c))
+    hyperparameters = [{k: tuple(v) if isinstance(v, list) else v for k, v in h.items()}
+                       for h in case["hyperparameters"]]
+    param = torch.tensor(start, dtype=torch.float64)
+    single_tensor = {} if torch_class == "Muon" else {"foreach": False}
+    opt = getattr(torch.optim, torch_class)([param], **single_tensor, **hyperparameters[0])
+    iterates = [param.detach().numpy().copy()]
+    for hyper, grad in zip(hyperparameters, grads, strict=True):
+        opt.param_groups[0].update(hyper)   # a schedule's lr, set before the step as optlib's runner does
+        param.grad = torch.from_numpy(np.array(grad, dtype=np.float64))
+        opt.step()
+        iterates.append(param.detach().numpy().copy())
+    iterates = np.stack(iterates)
+    return iterates if case["column"] is None else iterates[:, case["column"]]
+
+
+def record_explorers():
+    import json
+    import subprocess
+    import tempfile
+
+    import torch
+
+    names = json.loads(subprocess.run(
+        [str(BOOK_PYTHON), "-c", "import json; from optlib.explorers import CHAPTER_EXPLORERS; "
+                                 "print(json.dumps(list(CHAPTER_EXPLORERS)))"],
+        check=True, capture_output=True, text=True).stdout)
+    cases, skipped, arrays, worst = [], {}, {}, 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            tape = Path(tmp) / f"{name}.npz"
+            subprocess.run([str(BOOK_PYTHON), "-m", "optlib.explorers.reference", "tape", str(tape), name],
+                           check=True)
+            with np.load(tape) as taped:
+                skipped.update(json.loads(str(taped["skipped"])))
+                for case in json.loads(str(taped["cases"])):
+                    prefix = f"{case['explorer']}/{case['key']}"
+                    iterates = replay_in_torch(case, taped[f"{prefix}/start"], taped[f"{prefix}/grads"])
+                    optlib_iterates = taped[f"{prefix}/optlib"]
+                    optlib_iterates = optlib_iterates if case["column"] is None else optlib_iterates[:, case["column"]]
+                    both = np.isfinite(iterates) & np.isfinite(optlib_iterates)
+                    if both.any():   # relative to the path's size, as optlib/explorers/reference.py compares
+                        worst = max(worst, float(np.max(np.abs(iterates[both] - optlib_iterates[both]))
+                                                 / np.max(np.abs(iterates[both]))))
+                    arrays[f"{prefix}/torch"] = iterates
+                    cases.append(case)
+    np.savez_compressed(EXPLORERS_OUT, cases=np.array(json.dumps(cases)), skipped=np.array(json.dumps(skipped)),
+                        torch_version=np.array(torch.__version__), **arrays)
+    print(f"recorded {len(cases)} drawn paths of {len(names)} explorers (optlib against torch: largest difference "
+          f"{worst:.2g} of a path's size), {EXPLORERS_OUT.stat().st_size / 1024:.0f} KB: {EXPLORERS_OUT}")
+# --- the order of operations (tests/test_operation_order.py) -------------------------------------------
+#
+# Stored trajectories agree however an update orders independent operations: negating the gradient
+# and shrinking the parameter commute. The reader of a listing sees the order, so it is recorded too.
+# For every optimizer and every setting that changes which of its operations run, one step of the
+# reference's single-tensor function is traced, and the trace names, in order:
+#
+#   "maximize"       the gradient negated                 "weight_decay"  lambda theta added to the gradient
+#   "decay"          the parameter multiplied in place    "param"         the parameter otherwise updated
+#   a state key      that buffer updated in place (torch's names, which optlib's state keeps)
+#
+# with repeats in a row merged (torch's ``v.mul_(beta2).addcmul_(g, g)`` is one update of ``v``). The
+# traced step is the second: buffers that both create at the first step exist then. The test traces
+# optlib's ``_update`` with the same two functions below, so torch is needed only here.
+
+ORDER_OUT = Path(__file__).with_name("operation_order.json")
+ORDER_PARAM = [[0.5, -1.0, 2.0], [1.5, -0.25, 0.75]]              # 2-D, for Muon; one for every case
+ORDER_GRADS = [[[0.3, 0.2, -0.5], [1.0, -2.0, 0.1]], [[-0.4, 0.6, 0.2], [0.5, 1.5, -0.3]]]
+
+
+def _order_cases():
+    """name -> (class name, keyword arguments): maximize x weight decay x the options that add buffers."""
+    options = {
+        "SGD": [dict(momentum=0.0), dict(momentum=0.9), dict(momentum=0.9, nesterov=True)],
+        "Adagrad": [{}],
+        "RMSprop": [dict(centered=c, momentum=m) for c in (False, True) for m in (0.0, 0.9)],
+        "Adam": [dict(amsgrad=a, decoupled_weight_decay=d) for a in (False, True) for d in (False, True)],
+        "AdamW": [dict(amsgrad=a) for a in (False, True)],
+        "NAdam": [dict(decoupled_weight_decay=d) for d in (False, True)],
+        "RAdam": [dict(decoupled_weight_decay=d) for d in (False, True)],
+        "Adadelta": [{}],
+        "Adamax": [{}],
+        "Lion": [{}],                                  # pytorch-optimizer's Lion (torch has none)
+        "Muon": [dict(nesterov=n) for n in (True, False)],
+        # the other reference libraries: pytorch-optimizer's Shampoo and SOAP, the schedulefree package's
+        "Shampoo": [dict(weight_decouple=d) for d in (False, True)],
+        "SOAP": [{}],
+        "ScheduleFreeSGD": [{}],
+        "ScheduleFreeAdamW": [{}],
+    }
+    cases = {}
+    for cls_name, settings in options.items():
+        # torch's Muon has no maximize (optlib's is its own addition), nor have the schedule-free classes
+        no_maximize = cls_name == "Muon" or cls_name.startswith("ScheduleFree")
+        for maximize in (False,) if no_maximize else (False, True):
+            for weight_decay in (0.0, 0.1):
+                for extra in settings:
+                    kwargs = {**extra, "maximize": maximize, "weight_decay": weight_decay}
+                    if no_maximize:
+                        del kwargs["maximize"]
+                    name = f"{cls_name}(" + ", ".join(f"{k}={v!r}" for k, v in kwargs.items()) + ")"
+                    cases[name] = (cls_name, kwargs)
+    return cases
+
+
+ORDER_CASES = _order_cases()
+
+
+def operation_label(name, written, inputs):
+    """The trace's name for one array operation, or None for one it leaves out.
+
+    ``name``: the operation, in NumPy's words ("negative", "add", "multiply", "setitem", ...);
+    ``written``: the role of the array it changes in place ("param", "grad", a state key), or None when it
+    makes a new array or writes a temporary; ``inputs``: the roles of the arrays it reads (None for others).
+    """
+    if written == "param":
+        return "decay" if name == "multiply" else "param"
+    if written not in (None, "grad"):
+        return written
+    if name == "negative" and "grad" in inputs:
+        return "maximize"
+    if name == "add" and "grad" in inputs and "param" in inputs:
+        return "weight_decay"
+    return None
+
+
+def result_role(name, label, inputs):
+    """The role of the new array an operation returns: a gradient after maximize or weight decay, the
+    parameter times a number (lambda theta, before it is added to the gradient), a gradient divided by a
+    scale (as a division in place keeps it the gradient), or None."""
+    if label in ("maximize", "weight_decay"):
+        return "grad"
+    if name == "multiply" and [role for role in inputs if role] == ["param"]:
+        return "param"
+    if name == "divide" and inputs[:1] == ["grad"]:
+        return "grad"                                # a scaled gradient (g / d), as dividing in place keeps it
+    return None
+
+
+def merged(labels):
+    """The labels without None, repeats in a row merged."""
+    labels = [label for label in labels if label]
+    return [label for i, label in enumerate(labels) if i == 0 or label != labels[i - 1]]
+
+
+_TORCH_NAMES = {"neg": "negative", "mul": "multiply", "imul": "multiply", "iadd": "add", "isub": "sub",
+                "div": "divide", "truediv": "divide"}
+
+
+def trace_torch(cls_name, kwargs):
+    """The order of one case's second step in torch's single-tensor function (a TorchFunctionMode
+    sees every tensor operation; roles are told apart by identity)."""
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    param = torch.tensor(ORDER_PARAM, dtype=torch.float64)
+    if cls_name in ("Lion", "Shampoo", "SOAP"):
+        import pytorch_optimizer
+        single_tensor = {"foreach": False} if cls_name == "Lion" else {}
+        opt = getattr(pytorch_optimizer, cls_name)([param], **single_tensor, **kwargs)
+    elif cls_name in SCHEDULEFREE_CLASSES:
+        import schedulefree
+        opt = getattr(schedulefree, SCHEDULEFREE_CLASSES[cls_name])([param], foreach=False, **kwargs)
+        opt.train()
+    else:
+        single_tensor = {} if cls_name == "Muon" else {"foreach": False}
+        opt = getattr(torch.optim, cls_name)([param], **single_tensor, **kwargs)
+    param.grad = torch.tensor(ORDER_GRADS[0], dtype=torch.float64)
+    opt.step()
+    param.grad = torch.tensor(ORDER_GRADS[1], dtype=torch.float64)
+    role = {id(param): "param", id(param.grad): "grad"}
+    role.update({id(v): k for k, v in opt.state[param].items() if torch.is_tensor(v) and k != "step"})
+    labels, alive = [], []
+
+    class Trace(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            result = func(*args, **kwargs)
+            raw = getattr(func, "__name__", "")
+            name = _TORCH_NAMES.get(raw.strip("_"), raw.strip("_"))
+            in_place = raw.endswith("_") and not raw.startswith("__") or raw in ("__imul__", "__iadd__", "__isub__")
+            target = kwargs.get("out", args[0] if in_place and args else None)
+            written = role.get(id(target)) if target is not None else None
+            inputs = [role.get(id(a)) for a in args if torch.is_tensor(a)]
+            label = operation_label(name, written, inputs)
+            labels.append(label)
+            new_role = result_role(name, label, inputs)
+            if new_role and torch.is_tensor(result) and target is None:
+                role[id(result)] = new_role
+                alive.append(result)                     # keeps the id from being reused
+            return result
+
+    with Trace():
+        opt.step()
+    return merged(labels)
+
+
+def record_order():
+    from importlib.metadata import version
+
+    import torch
+
+    torch.set_default_dtype(torch.float64)
+    orders = {name: trace_torch(cls_name, kwargs) for name, (cls_name, kwargs) in ORDER_CASES.items()}
+    versions = {"torch": torch.__version__, "pytorch_optimizer": version("pytorch_optimizer"),
+                "schedulefree": version("schedulefree")}
+    ORDER_OUT.write_text(json.dumps({"versions": versions, "orders": orders}, indent=1) + "\n")
+    print(f"recorded the order of {len(orders)} cases: {ORDER_OUT}")
+
+
 def main():
     import torch
     import torch.optim._muon
+
+    if sys.argv[1:] == ["explorers"]:
+        torch.set_default_dtype(torch.float64)
+        return record_explorers()
+    if sys.argv[1:] == ["order"]:
+        return record_order()
 
     # Muon's Newton-Schulz in float64 instead of bfloat16 (see the module docstring).
     torch.optim._muon._zeropower_via_newtonschulz = _newton_schulz_float64
@@ -375,8 +607,134 @@ def main_kronecker(names):
           f"pytorch-optimizer {versions['pytorch_optimizer_version']}, torch {torch.__version__}: {KRONECKER_OUT}")
 
 
+# --- schedule-free SGD and AdamW: the `schedulefree` package (tests/reference/schedulefree.npz) -------------
+#
+#     python tests/reference/make_reference.py --schedulefree [CASE ...]
+#
+# Same problem, steps, snapshots and lr change as above, recorded from the package's ScheduleFree classes
+# (``foreach=False``, float64; the ``*Reference`` classes too where a case says so). At every snapshot the
+# loop records the parameters in train mode (y), switches to eval mode, records them again (the average x)
+# and switches back: the round trip a training loop makes to evaluate. ``switch_every_step`` does it after
+# every step. The file stores, per case, an array (2, len(SNAPSHOTS), n): y and x at the snapshots.
+
+SCHEDULEFREE_OUT = Path(__file__).with_name("schedulefree.npz")
+SCHEDULEFREE_CLASSES = {"ScheduleFreeSGD": "SGDScheduleFree", "ScheduleFreeAdamW": "AdamWScheduleFree"}
+
+SCHEDULEFREE_CASES = {
+    "ScheduleFreeSGD_default": ("ScheduleFreeSGD", {}, {}),
+    "ScheduleFreeSGD_momentum_wd": ("ScheduleFreeSGD", {"lr": 0.5, "momentum": 0.7, "weight_decay": 0.2}, {}),
+    "ScheduleFreeSGD_warmup": ("ScheduleFreeSGD", {"lr": 1.0, "warmup_steps": 30}, {}),
+    "ScheduleFreeSGD_r": ("ScheduleFreeSGD", {"lr": 0.5, "r": 1.5}, {}),
+    "ScheduleFreeSGD_weight_lr_power": ("ScheduleFreeSGD", {"warmup_steps": 30, "weight_lr_power": 0.5}, {}),
+    "ScheduleFreeSGD_lr_change": ("ScheduleFreeSGD", {"lr": 0.8, "warmup_steps": 10}, {"lr_change": True}),
+    "ScheduleFreeSGD_switch_every_step": ("ScheduleFreeSGD", {"lr": 0.5, "momentum": 0.8},
+                                          {"switch_every_step": True}),
+    "ScheduleFreeSGD_reference_class": ("ScheduleFreeSGD", {"lr": 0.5, "weight_decay": 0.1, "warmup_steps": 10},
+                                        {"package_class": "SGDScheduleFreeReference"}),
+    "ScheduleFreeAdamW_default": ("ScheduleFreeAdamW", {}, {}),
+    "ScheduleFreeAdamW_lr_betas_eps": ("ScheduleFreeAdamW", {"lr": 0.05, "betas": (0.8, 0.99), "eps": 1e-3}, {}),
+    "ScheduleFreeAdamW_wd": ("ScheduleFreeAdamW", {"lr": 0.05, "weight_decay": 0.3}, {}),
+    "ScheduleFreeAdamW_warmup": ("ScheduleFreeAdamW", {"lr": 0.1, "warmup_steps": 30}, {}),
+    "ScheduleFreeAdamW_r": ("ScheduleFreeAdamW", {"lr": 0.05, "r": 2.0, "warmup_steps": 5}, {}),
+    "ScheduleFreeAdamW_weight_lr_power": ("ScheduleFreeAdamW", {"lr": 0.1, "warmup_steps": 30,
+                                                                "weight_lr_power": 0.0}, {}),
+    "ScheduleFreeAdamW_lr_change": ("ScheduleFreeAdamW", {"lr": 0.1, "weight_decay": 0.1}, {"lr_change": True}),
+    "ScheduleFreeAdamW_switch_every_step": ("ScheduleFreeAdamW", {"lr": 0.05, "betas": (0.5, 0.999)},
+                                            {"switch_every_step": True}),
+    "ScheduleFreeAdamW_reference_class": ("ScheduleFreeAdamW", {"lr": 0.05, "weight_decay": 0.1,
+                                                                "warmup_steps": 10},
+                                          {"package_class": "AdamWScheduleFreeReference"}),
+}
+
+
+def run_schedule_free(make_optimizer, options):
+    """N_STEPS steps with train/eval round trips; returns y and x at SNAPSHOTS, shape (2, len(SNAPSHOTS), n).
+
+    ``make_optimizer(x0)`` returns ``(get_params, get, set, step, train, eval)``; the recording script and
+    the tests share this loop, as they share :func:`run`.
+    """
+    a, b, c, x0 = problem()
+    get_params, get, set, step, train, eval = make_optimizer(x0)
+    flat = lambda: np.concatenate([p.ravel() for p in get_params()])  # noqa: E731
+    ys, xs = [], []
+    train()
+    for t in range(1, N_STEPS + 1):
+        if options.get("lr_change") and t == LR_CHANGE_STEP:
+            set("lr", get("lr") * LR_CHANGE_FACTOR)
+        step(gradients(a, b, c, get_params(), t))
+        if t in SNAPSHOTS:
+            ys.append(flat())
+        if t in SNAPSHOTS or options.get("switch_every_step"):
+            eval()
+            if t in SNAPSHOTS:
+                xs.append(flat())
+            train()
+    return np.array([ys, xs])
+
+
+def run_schedulefree_package(name):
+    """One case with the schedulefree package's class, single-tensor (``foreach=False``), in float64."""
+    import contextlib
+    import io
+
+    import schedulefree
+    import torch
+
+    cls_name, kwargs, options = SCHEDULEFREE_CASES[name]
+    package_class = getattr(schedulefree, options.get("package_class", SCHEDULEFREE_CLASSES[cls_name]))
+
+    def make(x0):
+        params = [torch.tensor(p, dtype=torch.float64) for p in x0]
+        opt = package_class(params, foreach=False, **kwargs)
+
+        def set_hyperparameter(name, value):
+            for group in opt.param_groups:
+                group[name] = value
+
+        def step(grads):
+            for p, g in zip(params, grads, strict=True):
+                p.grad = torch.from_numpy(np.array(g, dtype=np.float64))
+            opt.step()
+
+        def quietly(switch):   # AdamWScheduleFreeReference prints "Switching to ... mode"
+            def call():
+                with contextlib.redirect_stdout(io.StringIO()):
+                    switch()
+            return call
+
+        return (lambda: [p.detach().numpy().copy() for p in params], lambda name: opt.param_groups[0][name],
+                set_hyperparameter, step, quietly(opt.train), quietly(opt.eval))
+
+    return run_schedule_free(make, options)
+
+
+def main_schedulefree(names):
+    import schedulefree  # noqa: F401  (fail early if the package is missing)
+    import torch
+    from importlib.metadata import version
+
+    torch.set_default_dtype(torch.float64)
+    names = names or list(SCHEDULEFREE_CASES)
+    unknown = set(names) - set(SCHEDULEFREE_CASES)
+    if unknown:
+        raise SystemExit(f"unknown schedule-free cases: {sorted(unknown)}")
+    package = version("schedulefree")
+    data = dict(np.load(SCHEDULEFREE_OUT)) if len(names) < len(SCHEDULEFREE_CASES) else {}
+    if data and str(data["schedulefree_version"]) != package:
+        raise SystemExit(f"{SCHEDULEFREE_OUT} was recorded with schedulefree {data['schedulefree_version']}, "
+                         f"this is {package}")
+    data.update({name: run_schedulefree_package(name) for name in names})
+    data["schedulefree_version"] = np.array(package)
+    data["torch_version"] = np.array(torch.__version__)
+    np.savez_compressed(SCHEDULEFREE_OUT, **data)
+    print(f"recorded {len(names)} of {len(SCHEDULEFREE_CASES)} cases, {SCHEDULEFREE_OUT.stat().st_size / 1024:.0f} KB, "
+          f"schedulefree {package}, torch {torch.__version__}: {SCHEDULEFREE_OUT}")
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["kronecker"]:
         main_kronecker(sys.argv[2:])
+    elif sys.argv[1:2] == ["--schedulefree"]:
+        main_schedulefree(sys.argv[2:])
     else:
         main()
