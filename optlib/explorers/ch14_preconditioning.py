@@ -252,9 +252,9 @@ def kronecker_explorer(steps: int = 150) -> Explorer:
             curve = _matrix_curve(name, multiplier, angle, steps)
             out[f"loss{i}"] = Series(t, curve, f"{name}, η = {lr:.3g}", color(name))
             hit = np.flatnonzero(curve <= TARGET)
-            reached.append(f"{name} {hit[0]}" if len(hit) else f"{name} not within {steps}")
-        out["title"] = (f"Axes turned by φ = {angle:g}°, every method at {multiplier:.3g} × its best learning rate: "
-                        f"steps to 10{_superscript(round(np.log10(TARGET)))} of the start loss: " + ", ".join(reached))
+            reached.append(f"{name} {hit[0]}" if len(hit) else f"{name} > {steps}")
+        out["title"] = (f"Axes turned by φ = {angle:g}°, η = {multiplier:.3g} × best; steps to "
+                        f"10{_superscript(round(np.log10(TARGET)))} of the start loss: " + ", ".join(reached))
         return out
 
     panels = [Panel(tuple(Line(f"loss{i}", color(name), dash="dotted" if "full" in name else "solid")
