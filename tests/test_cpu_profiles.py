@@ -49,6 +49,7 @@ PROFILE_VARIABLES = ("OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES")
 CHECKED_IN_MAKE_TEST = [
     "10_choosing.ipynb",
     "13_schedule_free.ipynb",  # seed statistics of SGD and schedule-free runs (printed the same on all three)
+    "14_preconditioning.ipynb",  # medians over 48 seeded matrix problems (Muon's moves 252 -> 259 between profiles)
 ]
 MAKE_TEST_PROFILE = "old-x86"
 
