@@ -687,23 +687,13 @@ def run_schedulefree_package(name):
         params = [torch.tensor(p, dtype=torch.float64) for p in x0]
         opt = package_class(params, foreach=False, **kwargs)
 
-        def set_hyperparameter(name, value):
-            for group in opt.param_groups:
-                group[name] = value
-
-        def step(grads):
-            for p, g in zip(params, grads, strict=True):
-                p.grad = torch.from_numpy(np.array(g, dtype=np.float64))
-            opt.step()
-
         def quietly(switch):   # AdamWScheduleFreeReference prints "Switching to ... mode"
             def call():
                 with contextlib.redirect_stdout(io.StringIO()):
                     switch()
             return call
 
-        return (lambda: [p.detach().numpy().copy() for p in params], lambda name: opt.param_groups[0][name],
-                set_hyperparameter, step, quietly(opt.train), quietly(opt.eval))
+        return (*torch_handles(opt, params), quietly(opt.train), quietly(opt.eval))
 
     return run_schedule_free(make, options)
 
