@@ -1,7 +1,8 @@
 """Bokeh against Vega-Lite (Altair + vl-convert-python's bundle) on one explorer: chapter 5's momentum explorer.
 
-Both pages hold the same precomputed optlib data (optlib.explorers.site.site_data: every setting of the
-grid, the same controls) and serve their library from a file next to the page; only the drawing differs:
+Both pages draw the same precomputed optlib data (optlib.explorers.site.site_data: every setting of the
+grid, the same controls) and serve their library from a file next to the page; the Bokeh page is the book's
+(its data in chunks fetched as the reader moves), the Vega-Lite page holds the same values inline as JSON:
 
 * Bokeh: the book's site form (``Explorer.static()``), BokehJS from the ``bokeh`` wheel, the data copied
   into Bokeh's ColumnDataSources by optlib-explorer.js;
@@ -24,6 +25,7 @@ import tempfile
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 
@@ -41,37 +43,27 @@ VEGA_GLUE = r"""
 (async function () {
   const root = document.querySelector('.optlib-explorer');
   const spec = JSON.parse(root.querySelector('script.optlib-explorer-data').textContent);
-  const bytes = Uint8Array.from(atob(spec.pool), c => c.charCodeAt(0));
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate'));
-  const shuffled = new Uint8Array(await new Response(stream).arrayBuffer());
-  const n = shuffled.length / 8, out = new Uint8Array(shuffled.length);
-  for (let b = 0; b < 8; b++) for (let i = 0; i < n; i++) out[i * 8 + b] = shuffled[b * n + i];
-  const pool = new Float64Array(out.buffer);
-  const array = i => i < 0 ? [] : pool.subarray(spec.offsets[i], spec.offsets[i + 1]);
   const inputs = [...root.querySelectorAll('[data-control]')];
   const result = await vegaEmbed('#vega', VL_SPEC, {actions: false, renderer: 'canvas'});
   window.vegaView = result.view;
-  function rows() {
-    const chosen = inputs.map(i => Number(i.value)), row = [];
-    for (const slot of spec.slots) {
-      let index = 0; slot.dims.forEach((d, i) => { index += chosen[d] * slot.strides[i]; });
-      const v = slot.values[index]; if (Array.isArray(v)) row.push(...v); else row.push(v);
-    }
-    return row;
+  // Each slot's value at the chosen setting: its table over the controls it depends on (site.py's slots).
+  function value(slot) {
+    const chosen = inputs.map(i => Number(i.value));
+    let index = 0;
+    slot.dims.forEach((d, i) => { index = index * spec.sizes[d] + chosen[d]; });
+    return slot.values[index];
   }
   async function render() {
-    const row = rows();
-    const contour = spec.contours[row[1]];
-    const cx = array(contour[0]), cy = array(contour[1]);
+    const [cx, cy] = value(spec.contour);
     const lines = [];
     for (let i = 0; i < cx.length; i++) lines.push({x: cx[i], y: cy[i], i: i});
     const paths = [], losses = [];
-    let position = 2;
-    for (const line of spec.lines) {
-      const [xi, yi] = row.slice(position, position + 2); position += 5;
-      const x = array(xi), y = array(yi);
-      const target = line.key.startsWith('path') ? paths : losses;
-      for (let i = 0; i < x.length; i++) target.push({key: line.key, step: i, x: x[i], y: y[i]});
+    for (const [key, slot] of Object.entries(spec.lines)) {
+      const v = value(slot);
+      if (!v) continue;
+      const [x, y] = v;
+      const target = key.startsWith('path') ? paths : losses;
+      for (let i = 0; i < x.length; i++) target.push({key: key, step: i, x: x[i], y: y[i]});
     }
     const view = window.vegaView;
     await view.data('contour', lines).data('paths', paths).data('losses', losses.filter(d => d.y > 0)).runAsync();
@@ -112,7 +104,19 @@ def pages(directory: Path) -> dict:
         f"</head><body>{bokeh_body}</body></html>")
     (directory / "vega-bundle.js").write_text(vl_convert.javascript_bundle())
     data = site_data(explorer)
-    payload = json.dumps({k: v for k, v in data.items() if not k.startswith("_")}, separators=(",", ":"))
+    # The same precomputed data as the Bokeh page (each slot once per setting of the controls it depends on),
+    # as plain JSON numbers: this page holds every setting inline, the Bokeh page fetches chunks.
+    plain = lambda a: [None if not np.isfinite(v) else float(v) for v in a]  # noqa: E731
+    tables = dict(zip(data["_slots"], data["_tables"], strict=True))
+    contour = next(t for slot, t in tables.items() if slot[0] == "contour")
+    names = {n: data["_contours"][n] for n, _ in contour["values"]}
+    payload = json.dumps({
+        "controls": data["controls"], "sizes": [len(c["values"]) for c in data["controls"]],
+        "contour": {"dims": contour["dims"], "values": [[plain(names[n][0]), plain(names[n][1])]
+                                                        for n, _ in contour["values"]]},
+        "lines": {slot[1]: {"dims": t["dims"], "values": [None if v is None else [plain(v[0]), plain(v[1])]
+                                                          for v in t["values"]]}
+                  for slot, t in tables.items() if slot[0] == "line"}}, separators=(",", ":"))
     controls = "".join(_control_html("v", i, c) for i, c in enumerate(data["controls"]))
     glue = VEGA_GLUE.replace("VL_SPEC", json.dumps(vega_lite_spec()))
     (directory / "vega.html").write_text(

@@ -16,8 +16,8 @@ READ_EXPLORERS = r"""
 () => [...document.querySelectorAll('.optlib-explorer')].map(root => {
   const spec = JSON.parse(root.querySelector('script.optlib-explorer-data').textContent);
   return {id: root.id, name: root.dataset.explorer, ready: root.classList.contains('optlib-explorer-ready'),
-          setting: Number(root.dataset.setting), controls: spec.controls, keys: spec.keys,
-          strides: spec.strides, n_settings: spec.n_settings};
+          setting: root.dataset.setting, controls: spec.controls, keys: spec.lines.map(l => l.key),
+          n_settings: spec.n_settings};
 })
 """
 
@@ -29,8 +29,9 @@ READ_DRAWN = r"""
   };
   const root = document.getElementById(uid);
   const spec = JSON.parse(root.querySelector('script.optlib-explorer-data').textContent);
-  const out = {title: root.querySelector('.optlib-explorer-title').textContent, series: {}};
-  for (const key of spec.keys) {
+  const out = {summary: root.querySelector('.optlib-explorer-summary').textContent, setting: root.dataset.setting,
+               pending: root.dataset.pending || null, series: {}};
+  for (const key of spec.lines.map(l => l.key)) {
     const data = find(`${uid}:${key}`).data;
     out.series[key] = {x: Array.from(data.x), y: Array.from(data.y), label: data.label.length ? data.label[0] : "",
                        y2: data.y2 ? Array.from(data.y2) : null};
@@ -58,7 +59,12 @@ async ([uid, index, value]) => {
   const input = document.getElementById(`${uid}-c${index}`);
   window.__optlibDrawStamp = 0;
   const start = performance.now();
-  input.value = String(value);
+  if (input.type === 'checkbox') {
+    const spec = JSON.parse(document.getElementById(uid).querySelector('script.optlib-explorer-data').textContent);
+    input.checked = spec.controls[index].values[value] === 'yes';
+  } else {
+    input.value = String(value);
+  }
   input.dispatchEvent(new Event('input', {bubbles: true}));
   const handled = performance.now();
   await new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)));
@@ -74,15 +80,42 @@ def explorers_on(page) -> list[dict]:
     return page.evaluate(READ_EXPLORERS)
 
 
+#: True once the explorer has drawn the setting its controls show (no chunk still on its way).
+SETTLED = r"""
+(uid) => {
+  const root = document.getElementById(uid);
+  const spec = JSON.parse(root.querySelector('script.optlib-explorer-data').textContent);
+  const chosen = [...root.querySelectorAll('[data-control]')].map((input, i) => input.type === 'checkbox'
+    ? spec.controls[i].values.indexOf(input.checked ? 'yes' : 'no') : Number(input.value));
+  return !root.dataset.pending && root.dataset.setting === chosen.join();
+}
+"""
+
+
 def drawn(page, uid: str) -> dict:
+    """What the explorer draws, once it has drawn the setting its controls show."""
+    page.wait_for_function(SETTLED, arg=uid, timeout=30_000)
     return page.evaluate(READ_DRAWN, uid)
 
 
+def control_value(page, uid: str, index: int, control: dict) -> int:
+    """The index of the value control ``index`` shows (a checkbox: the index of "yes" or "no")."""
+    element = page.locator(f"#{uid}-c{index}")
+    if control["kind"] == "checkbox":
+        return control["values"].index("yes" if element.is_checked() else "no")
+    return int(element.input_value())
+
+
 def set_by_keyboard(page, uid: str, index: int, control: dict, target: int) -> None:
-    """Move control ``index`` to value ``target`` as a reader would: Tab-focus it, then arrow keys."""
+    """Move control ``index`` to value ``target`` as a reader would: Tab-focus it, then arrow keys (a
+    checkbox: the space bar)."""
     element = page.locator(f"#{uid}-c{index}")
     element.focus()
-    current = int(element.input_value())
+    current = control_value(page, uid, index, control)
+    if control["kind"] == "checkbox":
+        if current != target:
+            page.keyboard.press("Space")
+        return
     key = "ArrowRight" if control["kind"] == "range" else "ArrowDown"
     back = "ArrowLeft" if control["kind"] == "range" else "ArrowUp"
     for _ in range(abs(target - current)):
@@ -135,6 +168,28 @@ def chromium_page(playwright):
         "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync"])
     return browser.new_page(viewport={"width": 1280, "height": 900})
+
+
+def bokeh_reference_redraw_ms(page, bokeh_js_url: str) -> float:
+    """Median time from an input event to the end of Bokeh's redraw of an empty plot (one panel of an explorer's
+    size, one line of two points, whose data the input replaces): what any Bokeh redraw costs at least
+    (15 inputs)."""
+    import statistics
+
+    from bokeh.embed import components
+    from bokeh.models import ColumnDataSource
+    from bokeh.plotting import figure
+
+    fig = figure(width=420, height=280, toolbar_location=None, tools="")
+    fig.line("x", "y", source=ColumnDataSource(dict(x=[0.0, 1.0], y=[0.0, 1.0]), name="ref-source"))
+    script, div = components(fig)
+    page.set_content(f'<script src="{bokeh_js_url}"></script><input type="range" id="ref-c0" min="0" max="9">'
+                     f'{div}{script}<script>document.getElementById("ref-c0").addEventListener("input", (e) => {{'
+                     'for (const d of Bokeh.documents) { const m = d.get_model_by_name("ref-source");'
+                     ' if (m) m.data = {x: [0, 1], y: [0, Number(e.target.value)]}; } });</script>')
+    page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0")
+    page.wait_for_timeout(300)
+    return statistics.median([page.evaluate(TIMED_INPUT, ["ref", 0, i % 10]) for i in range(1, 16)])
 
 
 def reference_redraw_ms(page) -> float:

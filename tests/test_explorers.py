@@ -16,7 +16,7 @@ import pytest
 
 from optlib import SGD
 from optlib.explorers import CHAPTER_EXPLORERS, Choice, Explorer, Line, Panel, Series, Slider
-from optlib.explorers.site import _encode, _stored, format_value, site_grid
+from optlib.explorers.site import format_value, site_grid
 from optlib.models import MLP, lr_sweep
 from optlib.surfaces import get_surface
 from optlib.trajectory import run
@@ -191,18 +191,6 @@ def test_site_grid_covers_every_control_with_its_default(explorer):
     assert {**explorer.defaults} == {**explorer.defaults, **settings[
         sum(c["default"] * int(np.prod([len(d["values"]) for d in controls[i + 1:]]))
             for i, c in enumerate(controls))]}
-
-
-def test_stored_values_keep_nine_digits():
-    values = np.random.default_rng(0).standard_normal(1000) * 10.0 ** np.random.default_rng(1).integers(-8, 8, 1000)
-    stored = _stored(values)
-    assert np.max(np.abs(stored - values) / np.abs(values)) < 2.0**-32 < 1e-9
-    import base64
-    import zlib
-
-    shuffled = np.frombuffer(zlib.decompress(base64.b64decode(_encode(stored))), np.uint8)
-    restored = shuffled.reshape(8, -1).T.copy().view("<f8").ravel()
-    np.testing.assert_array_equal(restored, stored)
 
 
 def test_controls_refuse_bad_settings():

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..surfaces import SURFACES, get_surface
 from .base import Choice, Explorer, Line, Panel, Series, Slider, explorer_factory
+from .surface import describe
 
 __all__ = ["gradient_explorer"]
 
@@ -26,11 +27,17 @@ def gradient_explorer() -> Explorer:
         tip = theta + 0.5 * reach * direction
         s = np.linspace(0.0, reach, 120)
         value = float(surf.value(theta))
+        along = surf.value(theta + s[:, None] * direction)
+        # Where the loss along -∇f has fallen by less than half of what the linear model promises.
+        short = np.flatnonzero((s > 0) & (value - along < 0.5 * s * norm))
+        where = (f"the loss falls by less than half the linear model's promise from s = {s[short[0]]:.2g}"
+                 if len(short) else "the loss falls by at least half the linear model's promise all along")
         return {
-            "title": f"{surf.name}: point ({point_x:.2f}, {point_y:.2f}), |∇f| = {norm:.3g}",
+            "title": (f"{describe(surf.name)}, θ = ({point_x:g}, {point_y:g}): |∇f| = {norm:.3g}; "
+                      f"{where}").replace("-", "−"),
             "point": Series([point_x], [point_y], "the point θ"),
             "arrow": Series([point_x, tip[0]], [point_y, tip[1]], "−∇f direction"),
-            "along": Series(s, surf.value(theta + s[:, None] * direction), "f(θ − s ∇f/|∇f|)"),
+            "along": Series(s, along, "f(θ − s ∇f/|∇f|)"),
             "linear": Series([0.0, reach], [value, value - reach * norm], "linear model f − s|∇f|"),
         }
 
@@ -40,9 +47,10 @@ def gradient_explorer() -> Explorer:
         Panel((Line("along", "#0072B2"), Line("linear", "#E69F00", dash="dashed")),
               xlabel="step length s", ylabel="loss", width=1.25),
     ]
+    points = [-4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0]
     controls = [
-        Slider("point_x", -4.0, 4.0, 1.0, label="point θ₁", step=0.05, grid=[-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]),
-        Slider("point_y", -4.0, 4.0, -1.0, label="point θ₂", step=0.05, grid=[-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]),
+        Slider("point_x", -4.0, 4.0, 1.0, label="point θ₁", step=0.05, grid=points),
+        Slider("point_y", -4.0, 4.0, -1.0, label="point θ₂", step=0.05, grid=points),
         Choice("surface", list(SURFACES), "Himmelblau", label="surface"),
     ]
     return Explorer(compute, controls, panels)

@@ -123,7 +123,7 @@ def sgd_explorer(steps: int = 300):
         start_x, start_y, lr = float(start_x), float(start_y), float(lr)
         gd = _gd_run(data, noise, start_x, start_y, steps, lr)
         sgd = _sgd_run(data, noise, start_x, start_y, steps, lr, schedule, int(seed))
-        out = {"title": f"η = {lr:.3g} ({schedule}), label noise = {noise:.2g}, {data} data"}
+        out = {"title": f"{data} data, label noise σ = {noise:g}"}
         for key, path, points, losses in [("gd", gd, gd.points, gd.losses), ("sgd", sgd, sgd.points, sgd.losses),
                                           ("avg", sgd, sgd.averages, sgd.average_losses)]:
             label = run_label(runs[key][0], path)
@@ -133,6 +133,7 @@ def sgd_explorer(steps: int = 300):
         ball = noise_ball(problem, lr)
         if schedule == "constant" and ball > 0:
             out["ball"] = Series([0, steps], [ball, ball], "first-order noise ball η tr(S)/4")
+            out["title"] += f"; first-order noise ball η tr(S)/4 = {ball:.2g}"
         if noise > 0:
             predicted = np.array([noise_ball(problem, rate) for rate in PLATEAU_LRS])
             out["formula"] = Series(PLATEAU_LRS, predicted, "first-order formula")
@@ -142,13 +143,14 @@ def sgd_explorer(steps: int = 300):
 
     limit = formula_fails_above()
     controls = [
-        Slider("lr", 0.005, 0.5, 0.05, log=True, label="learning rate η", grid=[0.01, 0.05, 0.2, 0.5]),
+        Slider("lr", 0.005, 0.5, 0.05, log=True, label="learning rate η", grid=12),
         Choice("schedule", ["constant", "1/sqrt(t)"], "constant", label="schedule"),
-        Slider("noise", 0.0, 2.0, 1.0, label="label noise σ", step=0.1, grid=[0.0, 1.0]),
+        Slider("noise", 0.0, 2.0, 1.0, label="label noise σ", step=0.1,
+               grid=[0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]),
         Choice("data", list(DATA_SETS), "round", label="data set"),
         Slider("start_x", -4.0, 4.0, -2.0, label="start w₁", step=0.1),
         Slider("start_y", -4.0, 4.0, 2.0, label="start w₂", step=0.1),
-        Slider("seed", 0, 9, 0, label="seed", step=1, grid=[0]),
+        Slider("seed", 0, 9, 0, label="seed", step=1, grid=[0, 1]),
     ]
     c = {key: color(label) for key, (label, _) in runs.items()}
     panels = [

@@ -49,7 +49,7 @@ def minibatch_explorer(n: int = N_SAMPLES):
         problem, surface = regression_problem(data, noise, n), regression_surface(data, noise, n)
         B = int(np.clip(round(batch_size), 1, n))
         epochs = max(1, int(round(epochs)))
-        out = {"title": f"batch size {B}, η = {lr:.3g}, {epochs} epochs, label noise = {noise:.2g}"}
+        out = {"title": f"B = {B}: {epochs * (n // B)} steps in {epochs} epochs"}
         for key, label, size in [("sgd", "SGD (B = 1)", 1), ("mb", f"Mini-batch (B = {B})", B),
                                  ("gd", f"GD (B = n = {n})", n)]:
             steps = epochs * (n // size)  # every run sees the same number of examples (up to a dropped tail)
@@ -60,6 +60,7 @@ def minibatch_explorer(n: int = N_SAMPLES):
         if B < n and noise > 0:
             ball = lr * problem.gradient_variance(problem.minimizer, B, replace=False) / 4
             out["ball"] = Series([0, epochs], [ball, ball], "first-order noise ball (B, shuffled)")
+            out["title"] += f"; first-order noise ball {ball:.2g}"
         return out
 
     def contour(params):
@@ -68,14 +69,14 @@ def minibatch_explorer(n: int = N_SAMPLES):
 
     panels = path_and_loss_panels(slots, contour, loss_xlabel="epochs (examples seen / n)", loss_width=1.25)
     controls = [
-        Slider("batch_size", 1, n, 16, log=True, label="batch size B", step=1, grid=[1, 4, 16, 64, n]),
-        Slider("lr", 0.005, 1.0, 0.1, log=True, label="learning rate η", grid=[0.02, 0.1, 0.5]),
+        Slider("batch_size", 1, n, 16, log=True, label="batch size B", step=1, grid=[1, 2, 4, 8, 16, 32, 64, 128, n]),
+        Slider("lr", 0.005, 1.0, 0.1, log=True, label="learning rate η", grid=12),
         Slider("epochs", 1, 10, 3, label="epochs", step=1, grid=[1, 3]),
         Slider("noise", 0.0, 2.0, 1.0, label="label noise σ", step=0.1, grid=[0.0, 1.0]),
         Choice("data", list(DATA_SETS), "round", label="data set"),
         Slider("start_x", -4.0, 4.0, -2.0, label="start w₁", step=0.1),
         Slider("start_y", -4.0, 4.0, 2.0, label="start w₂", step=0.1),
-        Slider("seed", 0, 9, 0, label="seed", step=1, grid=[0, 1, 2]),
+        Slider("seed", 0, 9, 0, label="seed", step=1, grid=[0, 1]),
     ]
     points = {"names": ("start_x", "start_y"), "label": "start point", "values": [(-2.0, 2.0), (3.0, -1.0)]}
     return Explorer(compute, controls, panels, points=points)

@@ -24,7 +24,8 @@ def nesterov_explorer(steps: int = 60):
         }
 
     controls = [
-        Slider("lr", 0.01, 4.0, 0.5, log=True, label="learning rate η", grid=8),
-        Slider("momentum", 0.01, 0.98, 0.9, label="momentum β", step=0.01, grid=[0.01, 0.3, 0.5, 0.7, 0.9, 0.98]),
+        Slider("lr", 0.01, 4.0, 0.5, log=True, label="learning rate η", grid=16),
+        Slider("momentum", 0.01, 0.98, 0.9, label="momentum β", step=0.01,
+               grid=[0.01, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98]),
     ]
     return surface_explorer(make_runs, controls, runs=["Momentum", "Nesterov"])

@@ -22,9 +22,9 @@ def adagrad_explorer(steps: int = 60):
         }
 
     controls = [
-        Slider("lr", 0.03, 3.0, 0.5, log=True, label="Adagrad η", grid=6),
+        Slider("lr", 0.03, 3.0, 0.5, log=True, label="Adagrad η", grid=12),
         Slider("initial_accumulator_value", 0.0, 10.0, 0.0, label="initial accumulator G₀", step=0.1,
-               grid=[0.0, 1.0, 10.0]),
-        Slider("gd_lr", 0.01, 2.5, 0.5, log=True, label="GD η", grid=[0.1, 0.5, 1.5]),
+               grid=[0.0, 0.1, 0.3, 1.0, 2.0, 3.0, 5.0, 10.0]),
+        Slider("gd_lr", 0.01, 2.5, 0.5, log=True, label="GD η", grid=12),
     ]
     return surface_explorer(make_runs, controls, runs=["GD", "Adagrad"])

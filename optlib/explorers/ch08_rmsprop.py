@@ -22,9 +22,9 @@ def rmsprop_explorer(steps: int = 80):
         }
 
     controls = [
-        Slider("lr", 0.003, 0.5, 0.1, log=True, label="RMSprop η", grid=[0.01, 0.03, 0.1, 0.3]),
-        Slider("alpha", 0.0, 0.999, 0.9, label="α", step=0.001, grid=[0.0, 0.9, 0.99, 0.999]),
+        Slider("lr", 0.003, 0.5, 0.1, log=True, label="RMSprop η", grid=12),
+        Slider("alpha", 0.0, 0.999, 0.9, label="α", step=0.001, grid=[0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999]),
         Choice("centered", ["no", "yes"], "no", label="centered"),
-        Slider("adagrad_lr", 0.03, 3.0, 0.5, log=True, label="Adagrad η", grid=[0.1, 0.5, 1.5]),
+        Slider("adagrad_lr", 0.03, 3.0, 0.5, log=True, label="Adagrad η", grid=12),
     ]
     return surface_explorer(make_runs, controls, runs=["Adagrad", "RMSprop"])

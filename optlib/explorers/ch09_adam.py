@@ -24,11 +24,12 @@ def adam_explorer(steps: int = 80):
         }
 
     controls = [
-        Slider("lr", 0.003, 0.5, 0.1, log=True, label="η (Adam, RMSprop)", grid=[0.01, 0.03, 0.1, 0.3]),
-        Slider("beta1", 0.0, 0.99, 0.9, label="β₁", step=0.01, grid=[0.0, 0.9, 0.99]),
-        Slider("beta2", 0.9, 0.9999, 0.999, label="β₂ (= RMSprop α)", step=0.0001, grid=[0.99, 0.999]),
+        Slider("lr", 0.003, 0.5, 0.1, log=True, label="η (Adam, RMSprop)", grid=12),
+        Slider("beta1", 0.0, 0.99, 0.9, label="β₁", step=0.01, grid=[0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99]),
+        Slider("beta2", 0.9, 0.9999, 0.999, label="β₂ (= RMSprop α)", step=0.0001,
+               grid=[0.9, 0.95, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9999]),
         Choice("amsgrad", ["no", "yes"], "no", label="AMSGrad"),
-        Slider("momentum_lr", 1e-4, 0.3, 0.001, log=True, label="Momentum η", grid=[0.001, 0.003]),
+        Slider("momentum_lr", 1e-4, 0.3, 0.001, log=True, label="Momentum η", grid=12),
     ]
     return surface_explorer(make_runs, controls, runs=["Momentum", "RMSprop", "Adam"], surface="Beale",
                             start=(1.0, 1.5))

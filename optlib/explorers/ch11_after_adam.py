@@ -43,10 +43,11 @@ def after_adam_explorer(steps: int = 150):
 
     controls = [
         Choice("optimizer", list(SUCCESSORS), "AMSGrad", label="successor"),
-        Slider("lr", 0.003, 1.0, 0.1, log=True, label="η (Adadelta: 1)", grid=[0.01, 0.1]),
-        Slider("beta1", 0.0, 0.99, 0.9, label="β₁", step=0.01, grid=[0.5, 0.9]),
+        Slider("lr", 0.003, 1.0, 0.1, log=True, label="η (Adadelta: 1)",
+               grid=[0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0]),
+        Slider("beta1", 0.0, 0.99, 0.9, label="β₁", step=0.01, grid=[0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99]),
         Slider("weight_decay", 0.0, 1.0, 0.01, label="decoupled weight decay λ (AdamW, Lion)", step=0.01,
-               grid=[0.01, 0.1]),
+               grid=[0.0, 0.001, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0]),
     ]
     return surface_explorer(make_runs, controls, runs=["Adam", "AMSGrad"], surface="Rosenbrock",
                             start=(-1.5, 2.0), start_points=[(2.5, -2.5)])
@@ -75,7 +76,8 @@ def newton_schulz_explorer():
     def compute(ns_steps, coefficients):
         k = int(round(ns_steps))
         y, after = curves(k, coefficients)
-        return {"title": f"Newton-Schulz, {coefficients}, {k} iterations (band [0.68, 1.21] shaded)",
+        return {"title": f"after {k} iterations of the {coefficients} polynomial, the singular values lie in "
+                         f"[{after.min():.2g}, {after.max():.2g}] (shaded: [0.68, 1.21])",
                 "mapped": Series(x, y, f"x after {k} iterations"),
                 "before": Series(index, before, "before (normalised)"),
                 "after": Series(index, after, f"after {k} iterations")}

@@ -48,7 +48,7 @@ def schedule_explorer(steps: int = 300):
         rate = optimizer_setting(optimizer, lr)[2]
         rates, scheduled_path = scheduled_run(schedule, float(lr), warmup, optimizer)
         c = color(optimizer)
-        out = {"title": f"{optimizer}: {schedule}, peak η = {rate:.3g}"
+        out = {"title": f"{optimizer} on Rosenbrock, {schedule} from peak η = {rate:.3g}"
                         + (f", warm-up {warmup} steps" if warms_up else ""),
                "rate": Series(t, rates, "scheduled η_t", c), "peak": Series([0, steps - 1], [rate, rate], "", c)}
         for key, label, path in [("sched", f"{optimizer}, {schedule}", scheduled_path),
@@ -57,6 +57,15 @@ def schedule_explorer(steps: int = 300):
             gap = loss_gap(path.losses, surface.min_value)
             out[f"{key}_path"] = Series(path.points[:, 0], path.points[:, 1], label, c)
             out[f"{key}_loss"] = Series(np.arange(len(gap)), gap, label, c)
+        ends = [y[np.isfinite(y)][-1] if np.isfinite(y).any() else np.nan
+                for y in (out["sched_loss"].y, out["const_loss"].y)]
+        if np.all(np.isfinite(ends)):
+            ratio = ends[1] / ends[0]
+            times = max(ratio, 1 / ratio)
+            times = f"{times:.2g}" if times < 10 else f"{times:,.0f}"
+            out["title"] += (": the schedule ends where the constant rate does" if abs(np.log(ratio)) < 0.01
+                             else f": the schedule ends {times} times lower than the constant rate" if ratio > 1
+                             else f": the schedule ends {times} times higher than the constant rate")
         return out
 
     c = color("Adam")
@@ -69,9 +78,9 @@ def schedule_explorer(steps: int = 300):
               xlabel="step t", ylabel="f(θ_t) − f*", ylog=True, width=1.2),
     ]
     controls = [
-        Slider("warmup_steps", 0, 100, 30, label="warm-up steps", step=1, grid=[0, 10, 30, 60, 100]),
+        Slider("warmup_steps", 0, 100, 30, label="warm-up steps", step=1, grid=[0, 5, 10, 20, 30, 40, 60, 80, 100]),
         Choice("schedule", list(SCHEDULES), "warmup_cosine", label="schedule"),
-        Slider("lr", 0.01, 2.0, 1.0, log=True, label="peak η (Adam; momentum: × 1e-3)", grid=6),
+        Slider("lr", 0.01, 2.0, 1.0, log=True, label="peak η (Adam; momentum: × 1e-3)", grid=12),
         Choice("optimizer", ["Adam", "Momentum"], "Adam", label="optimizer"),
     ]
     return Explorer(compute, controls, panels, figsize=(11.0, 3.6))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import numpy as np
@@ -18,10 +19,13 @@ __all__ = ["surface_explorer", "cached_run", "describe", "START_POINTS"]
 START_POINTS = [(2.5, -2.5), (-1.0, 3.5)]
 
 
-def describe(params: Mapping) -> str:
-    """``"lr = 0.1, momentum = 0.9"``: parameter values for a title."""
-    return ", ".join(f"{name} = {value:.3g}" if isinstance(value, float) else f"{name} = {value}"
-                     for name, value in params.items())
+def describe(surface_name: str) -> str:
+    """A surface's name in the book's notation, for a title.
+
+    >>> describe("quadratic (kappa=10)")
+    'quadratic (κ = 10)'
+    """
+    return re.sub(r"kappa=([\d.]+)", r"κ = \1", surface_name)
 
 
 def run_series(label: str, path: Trajectory, min_value: float, i: int) -> dict:
@@ -115,7 +119,7 @@ def surface_explorer(make_runs: Callable[..., Mapping[str, Trajectory]], control
         # Every start point of the website in one batch (plus this one, if it is another).
         starts = site_starts if point in site_starts else [*site_starts, point]
         j = starts.index(point)
-        data = {"title": f"{surf.name}: {describe(params)}"}
+        data = {"title": describe(surf.name)}
         for i, (label, path) in enumerate(make_runs(surf, np.array(starts), **params).items()):
             data.update(run_series(label, _one(path, j), surf.min_value, i))
         return data

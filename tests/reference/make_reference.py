@@ -5,6 +5,8 @@ Run it where torch is installed (it is *not* a dependency of optlib)::
     python tests/reference/make_reference.py          # writes tests/reference/trajectories.npz
     python tests/reference/make_reference.py Muon_default Muon_lr_wd   # (re)records only these cases,
                                                       # keeping the others from the existing file
+    python tests/reference/make_reference.py explorers   # writes tests/reference/explorers.npz: every explorer's
+                                                      # drawn paths replayed in torch (optlib/explorers/reference.py)
     python tests/reference/make_reference.py order    # writes tests/reference/operation_order.json
 
 Every case runs one torch.optim class, with its single-tensor algorithm (``foreach=False``, the one
@@ -231,6 +233,68 @@ def _newton_schulz_float64(grad, ns_coefficients, ns_steps, eps):
     return ortho_grad
 
 
+# --- explorers: each explorer's drawn paths, at its default setting, replayed in torch.optim --------------
+# optlib/explorers/reference.py says what is recorded and how the book's build checks it. The book's own
+# Python (BOOK_PYTHON, its venv: torch's has no matplotlib) tapes each explorer in a fresh process; here each
+# tape is replayed in torch.optim, fed the same gradients, and torch's iterates go to EXPLORERS_OUT.
+EXPLORERS_OUT = Path(__file__).with_name("explorers.npz")
+BOOK_PYTHON = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "python"
+
+
+def replay_in_torch(case, start, grads):
+    """torch.optim's iterates for a taped run: its class and hyperparameters, fed the taped gradients."""
+    import torch
+
+    torch_class = next(c for c in case["classes"] if hasattr(torch.optim, c))
+    hyperparameters = [{k: tuple(v) if isinstance(v, list) else v for k, v in h.items()}
+                       for h in case["hyperparameters"]]
+    param = torch.tensor(start, dtype=torch.float64)
+    single_tensor = {} if torch_class == "Muon" else {"foreach": False}
+    opt = getattr(torch.optim, torch_class)([param], **single_tensor, **hyperparameters[0])
+    iterates = [param.detach().numpy().copy()]
+    for hyper, grad in zip(hyperparameters, grads, strict=True):
+        opt.param_groups[0].update(hyper)   # a schedule's lr, set before the step as optlib's runner does
+        param.grad = torch.from_numpy(np.array(grad, dtype=np.float64))
+        opt.step()
+        iterates.append(param.detach().numpy().copy())
+    iterates = np.stack(iterates)
+    return iterates if case["column"] is None else iterates[:, case["column"]]
+
+
+def record_explorers():
+    import json
+    import subprocess
+    import tempfile
+
+    import torch
+
+    names = json.loads(subprocess.run(
+        [str(BOOK_PYTHON), "-c", "import json; from optlib.explorers import CHAPTER_EXPLORERS; "
+                                 "print(json.dumps(list(CHAPTER_EXPLORERS)))"],
+        check=True, capture_output=True, text=True).stdout)
+    cases, skipped, arrays, worst = [], {}, {}, 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            tape = Path(tmp) / f"{name}.npz"
+            subprocess.run([str(BOOK_PYTHON), "-m", "optlib.explorers.reference", "tape", str(tape), name],
+                           check=True)
+            with np.load(tape) as taped:
+                skipped.update(json.loads(str(taped["skipped"])))
+                for case in json.loads(str(taped["cases"])):
+                    prefix = f"{case['explorer']}/{case['key']}"
+                    iterates = replay_in_torch(case, taped[f"{prefix}/start"], taped[f"{prefix}/grads"])
+                    optlib_iterates = taped[f"{prefix}/optlib"]
+                    optlib_iterates = optlib_iterates if case["column"] is None else optlib_iterates[:, case["column"]]
+                    both = np.isfinite(iterates) & np.isfinite(optlib_iterates)
+                    if both.any():   # relative to the path's size, as optlib/explorers/reference.py compares
+                        worst = max(worst, float(np.max(np.abs(iterates[both] - optlib_iterates[both]))
+                                                 / np.max(np.abs(iterates[both]))))
+                    arrays[f"{prefix}/torch"] = iterates
+                    cases.append(case)
+    np.savez_compressed(EXPLORERS_OUT, cases=np.array(json.dumps(cases)), skipped=np.array(json.dumps(skipped)),
+                        torch_version=np.array(torch.__version__), **arrays)
+    print(f"recorded {len(cases)} drawn paths of {len(names)} explorers (optlib against torch: largest difference "
+          f"{worst:.2g} of a path's size), {EXPLORERS_OUT.stat().st_size / 1024:.0f} KB: {EXPLORERS_OUT}")
 # --- the order of operations (tests/test_operation_order.py) -------------------------------------------
 #
 # Stored trajectories agree however an update orders independent operations: negating the gradient
@@ -395,6 +459,9 @@ def main():
     import torch
     import torch.optim._muon
 
+    if sys.argv[1:] == ["explorers"]:
+        torch.set_default_dtype(torch.float64)
+        return record_explorers()
     if sys.argv[1:] == ["order"]:
         return record_order()
 
