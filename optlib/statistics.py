@@ -12,12 +12,12 @@ above. Two summaries of the centre are common, and they answer different questio
 :func:`seed_band` gives either, with the range over seeds, with one convention for runs that diverged.
 
 Conventions: seeds along axis 0 (``values[i]`` is seed ``i``'s row, as in
-:class:`optlib.models.History`); a diverged run is recorded as ``inf`` (losses) or ``nan``
-(accuracies), and is left out of every statistic of its column; a column where every seed diverged is
-``nan`` in all three results (matplotlib leaves a gap there).
+:class:`optlib.models.History`); a diverged run is recorded as ``nan`` (optlib's runners) or ``inf``,
+and any entry that is not finite is left out of every statistic of its column; a column where every
+seed diverged is ``nan`` in all three results (matplotlib leaves a gap there).
 
 >>> import numpy as np
->>> losses = np.array([[1.0, 0.1], [2.0, 0.3], [30.0, np.inf]])   # three seeds, two epochs; seed 2 diverged
+>>> losses = np.array([[1.0, 0.1], [2.0, 0.3], [30.0, np.nan]])   # three seeds, two epochs; seed 2 diverged
 >>> centre, low, high = seed_band(losses)                          # median, min, max
 >>> centre.tolist(), low.tolist(), high.tolist()
 ([2.0, 0.2], [1.0, 0.1], [30.0, 0.3])
