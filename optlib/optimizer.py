@@ -274,14 +274,20 @@ class Optimizer:
         self.step_count = step_count
         self.state = state
 
-    def _checked_state(self, i: int, param: np.ndarray, theirs) -> dict:
-        """A copy of one parameter's saved state, each entry of the kind ``_init_state`` gives it."""
+    def _saved_entries(self, i: int, param: np.ndarray, theirs) -> tuple[str, dict]:
+        """``(where, template)``: the name of parameter ``i``'s saved state in error messages, and the state
+        ``_init_state`` gives it; refuses a saved state that is not a dict with exactly the template's keys."""
         where = f"state_dict['state'][{i}]"
         template = self._init_state(param)
         if not isinstance(theirs, dict):
             raise TypeError(f"{where} must be a dict, got {type(theirs).__name__}")
         if theirs.keys() != template.keys():
             raise ValueError(f"{where} has keys {sorted(map(str, theirs))}, expected {sorted(template)}")
+        return where, template
+
+    def _checked_state(self, i: int, param: np.ndarray, theirs) -> dict:
+        """A copy of one parameter's saved state, each entry of the kind ``_init_state`` gives it."""
+        where, template = self._saved_entries(i, param, theirs)
         state = {}
         for key, kind in template.items():
             value, entry = theirs[key], f"{where}[{key!r}]"

@@ -176,12 +176,7 @@ class Shampoo(Optimizer):
         return state
 
     def _checked_state(self, i, param, theirs):
-        where = f"state_dict['state'][{i}]"
-        template = self._init_state(param)
-        if not isinstance(theirs, dict):
-            raise TypeError(f"{where} must be a dict, got {type(theirs).__name__}")
-        if theirs.keys() != template.keys():
-            raise ValueError(f"{where} has keys {sorted(map(str, theirs))}, expected {sorted(template)}")
+        where, template = self._saved_entries(i, param, theirs)
         return {key: checked_like(f"{where}[{key!r}]", theirs[key], param) if key == "momentum_buffer"
                 else checked_factor(f"{where}[{key!r}]", theirs[key], len(template[key]), param.dtype)
                 for key in template}

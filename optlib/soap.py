@@ -231,12 +231,7 @@ class SOAP(Optimizer):
                 leaky_average(factor, outer, shampoo_beta)
 
     def _checked_state(self, i, param, theirs):
-        where = f"state_dict['state'][{i}]"
-        if not isinstance(theirs, dict):
-            raise TypeError(f"{where} must be a dict, got {type(theirs).__name__}")
-        expected = self._init_state(param).keys()
-        if theirs.keys() != expected:
-            raise ValueError(f"{where} has keys {sorted(map(str, theirs))}, expected {sorted(expected)}")
+        where, _ = self._saved_entries(i, param, theirs)
         moments = super()._checked_state(i, param, {**theirs, "GG": None, "Q": None})
         factors, bases = theirs["GG"], theirs["Q"]
         if (factors is None) != (bases is None):

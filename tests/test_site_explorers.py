@@ -130,15 +130,8 @@ def explorers():
 
 
 def params_for(explorer, indices: list[int]) -> dict:
-    controls, _ = site_grid(explorer)
-    params = dict(explorer.defaults)
-    for control, index in zip(controls, indices, strict=True):
-        value = control["values"][index]
-        if len(control["names"]) > 1:
-            params.update(zip(control["names"], value, strict=True))
-        else:
-            params[control["name"]] = value
-    return params
+    _, settings = site_grid(explorer)
+    return {**explorer.defaults, **settings.params(indices)}
 
 
 def open_page(context, url):
