@@ -14,9 +14,10 @@ The update for a gradient :math:`g_t` at :math:`\theta_{t-1}`:
    \theta_t &= (1 - \gamma\lambda)\,\theta_{t-1} - \gamma\, \operatorname{sign}(c_t)
                                             &&(\gamma = \text{lr},\ \lambda = \text{weight_decay})
 
-with :math:`m_0 = 0`, in the order of the reference implementation (pytorch-optimizer's ``Lion``: the
-decay first, the momentum before the step); the paper writes the step before the momentum, which
-changes nothing, since the step uses :math:`c_t`. Before weight decay every coordinate moves by
+with :math:`m_0 = 0`, in the order of pytorch-optimizer's ``Lion``, the third-party library optlib is
+checked against (the decay first, the momentum before the step); the paper and its authors' reference
+code (``lion_pytorch.py`` in google/automl) update the momentum after the step, which changes nothing,
+since the step uses :math:`c_t`. Before weight decay every coordinate moves by
 exactly :math:`\gamma` (by 0 where :math:`c_t = 0` exactly, since :math:`\operatorname{sign}(0) = 0`).
 
 Defaults (the paper's): ``lr=1e-4, betas=(0.9, 0.99), weight_decay=0, maximize=False``. A sign step is
