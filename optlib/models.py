@@ -250,7 +250,9 @@ def train(model: _Model, optimizer: type, data: Dataset, lr, epochs: int, batch_
     (``rng = np.random.default_rng(s)``, then :func:`optlib.problems.minibatches` with the same ``rng``),
     so two optimizers trained with the same seeds start from the same weights and see the same
     batches: their difference is due to the optimizer alone. The losses on the whole training and
-    test sets are recorded before training and after every ``eval_every`` epochs (and the last).
+    test sets are recorded before training and after every ``eval_every`` epochs (and the last), at the
+    parameters each optimizer names (:meth:`~optlib.optimizer.Optimizer.evaluation_params`: its parameters,
+    or a schedule-free method's average).
 
     ``lr`` may be a sequence of learning rates: then every (lr, seed) pair is trained at once, one
     optimizer per learning rate acting on its slice of the stacked parameters, and a list of
