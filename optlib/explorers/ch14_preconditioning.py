@@ -189,8 +189,8 @@ class FullMatrixAdaGrad:
 
 
 #: name -> (class, keyword arguments, η*: the learning rate the chapter's study finds best at 45 degrees,
-#: rounded; the chapter checks that it is). SOAP runs with Adam's betas, so that the two differ only in
-#: the basis; no weight decay, so that the minimum stays at W_star.
+#: rounded; the chapter checks that it is). SOAP runs with Adam's betas, so that the two differ mainly in
+#: the basis (chapter 14 lists the rest); no weight decay, so that the minimum stays at W_star.
 MATRIX_OPTIMIZERS = {
     "Adam": (Adam, {"betas": (0.9, 0.999)}, 0.3),
     "SOAP": (SOAP, {"betas": (0.9, 0.999), "weight_decay": 0.0}, 0.3),
