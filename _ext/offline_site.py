@@ -2,11 +2,11 @@
 current optlib.
 
 * Explorers: the build always executes notebooks with ``OPTLIB_EXPLORERS=static``, so every explorer
-  is rendered as its kernel-free player (see ``optlib.explorers.base``), never as a live ipywidgets
+  is rendered in its kernel-free site form (Bokeh, see ``optlib.explorers.site``), never as a live ipywidgets
   form, which would be dead on a static page and can stall headless execution (jupyter/nbclient#312).
   The Makefile sets the same variable; this makes a plain ``jupyter-book build .`` safe too.
 * Fresh outputs: jupyter-cache keys an executed notebook by the notebook's code alone, so a change in
-  optlib (an optimizer, a figure, the player) would leave stale outputs on the site. The execution
+  optlib (an optimizer, a figure, an explorer's grid) would leave stale outputs on the site. The execution
   cache therefore lives in ``_build/.execution_cache/<hash of optlib's source>``: when optlib changes,
   the new cache is empty, the changed setting makes Sphinx read every page again, and every notebook
   is executed again. (No cache is deleted under a running build; caches unused for a day are.)

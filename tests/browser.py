@@ -108,9 +108,8 @@ def site_url(built_site):
 __all__ = ["PAGES", "CHROMIUM", "CHROMIUM_ARGS", "browser_context", "site_url", "OpenPage", "open_page", "set_theme",
            "EXPLORER_ROOTS"]
 
-# An explorer's root element: the site-form contract (``.optlib-explorer``), or today's
-# matplotlib player (``div.animation``) until every explorer follows the contract.
-EXPLORER_ROOTS = ".optlib-explorer, div.animation"
+# An explorer's root element on the site (optlib.explorers.site).
+EXPLORER_ROOTS = ".optlib-explorer"
 
 _WAIT_FOR_MATH = """async () => {
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) { await MathJax.startup.promise; }

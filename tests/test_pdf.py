@@ -136,7 +136,7 @@ def test_no_raw_tex_in_the_pdf(pdf_text):
 
 class _Figures(HTMLParser):
     """Counts the figures of the chapters in the single-page build: every image in a chapter's part
-    of the article (cell outputs, Markdown figures, an explorer's default PNG or its player's frame)."""
+    of the article (cell outputs, Markdown figures, an explorer's figure of its default setting)."""
 
     def __init__(self):
         super().__init__()

@@ -4,7 +4,7 @@ Each page is screenshotted in dark mode as ``_build/screenshots/<page>--dark.png
 ``<page>.png``, from ``tests/test_site.py``; written here too when missing). Then every figure, as the
 reader sees it in dark mode, is read back as pixels:
 
-* a static figure (any image in the article, a player's frame, an explorer's default PNG) must sit on a
+* a static figure (any image in the article, e.g. a chapter's figure) must sit on a
   light background: its most common colour (its background) is light, so its dark text and lines stay
   readable; a transparent figure would show the dark page behind its dark text and fail;
 * an explorer drawn in the browser (``.optlib-explorer-live``) either keeps a light background or,
