@@ -158,4 +158,9 @@ def set_theme(page, mode: str) -> None:
         raise ValueError(f"mode must be 'light' or 'dark', not {mode!r}")
     page.evaluate("mode => { const html = document.documentElement; html.dataset.mode = mode; "
                   "html.dataset.theme = mode; }", mode)
-    page.wait_for_timeout(100)  # transitions and observers of the attribute (e.g. explorers' themes)
+    # Observers of the attribute (e.g. the explorers' themes) act in the next frames; the theme's colour
+    # transitions must have ended before anything reads colours (axe's contrast check, screenshots): on a
+    # loaded machine a fixed wait was not enough (a search button half-way to its dark colour).
+    page.wait_for_timeout(100)
+    page.wait_for_function("() => document.getAnimations().every(a => !(a instanceof CSSTransition) "
+                           "|| a.playState !== 'running')", timeout=10_000)
