@@ -1,70 +1,29 @@
-"""Shampoo and SOAP: hand-checkable facts, the contract every optlib optimizer keeps, their own checks.
+"""Shampoo and SOAP: hand-checkable facts and their own checks.
 
-The step-for-step agreement with pytorch-optimizer is in test_kronecker_reference.py. The contract tests
-mirror test_optimizers.py's (which covers the torch classes, Lion and Muon) for these two matrix
-optimizers, whose state also holds square matrices (the factors, their roots, their eigenvectors).
+The step-for-step agreement with pytorch-optimizer is in test_kronecker_reference.py. The contract every
+optlib optimizer keeps (bad input refused and changing nothing, checkpoints bit for bit, float32, lr = 0,
+...) runs for these two in test_optimizers.py, with the parameters and settings in tests/contract.py;
+here are only the checks of their own (their hyperparameters, their parameters' shapes, their state).
 """
 
 import pickle
-import warnings
 
 import numpy as np
 import pytest
 
-import optlib
 from optlib import SOAP, Adam, Muon, Shampoo
 from optlib.muon import newton_schulz
 from optlib.shampoo import inverse_root
 from optlib.soap import from_eigenbasis, to_eigenbasis, update_eigenbasis
 from optlib.surfaces import quadratic
 from optlib.trajectory import run as run_surface
-from tests.test_optimizers import grad_of, ids, run, snapshot
-
-BOTH = [Shampoo, SOAP]
-
-FULL = {   # every buffer and branch switched on
-    Shampoo: dict(lr=0.02, momentum=0.5, weight_decay=0.01, preconditioning_compute_steps=2, matrix_eps=1e-4),
-    SOAP: dict(lr=0.01, betas=(0.9, 0.99), shampoo_beta=0.9, weight_decay=0.01, precondition_frequency=2,
-               precondition_1d=True, normalize_gradient=True),
-}
-
-DEFAULTS = {   # pytorch-optimizer 4.1.0's keyword defaults
-    Shampoo: dict(lr=1e-3, momentum=0.0, weight_decay=0.0, weight_decouple=False, fixed_decay=False,
-                  preconditioning_compute_steps=1, matrix_eps=1e-6, maximize=False),
-    SOAP: dict(lr=3e-3, betas=(0.95, 0.95), shampoo_beta=None, weight_decay=1e-2, precondition_frequency=10,
-               max_precondition_dim=10000, precondition_1d=False, correct_bias=True, normalize_gradient=False,
-               eps=1e-8, maximize=False),
-}
+from tests.contract import (KRONECKER, an_optimizer_and_another_runs_state_dict, ids, params_for, refuses, run,
+                            snapshot)
 
 
-def make_params(seed=0, dtype=np.float64):
-    """A wide matrix, a tall matrix and a vector."""
-    rng = np.random.default_rng(seed)
-    return [rng.standard_normal(shape).astype(dtype) for shape in [(3, 4), (4, 2), (3,)]]
+# --- not element-wise ---------------------------------------------------------------------------
 
-
-def same_state(a, b) -> bool:
-    """Equal values and structure (dicts, lists, None, arrays bit for bit)."""
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(same_state(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return isinstance(b, list) and len(a) == len(b) and all(same_state(x, y) for x, y in zip(a, b))
-    if isinstance(a, np.ndarray):
-        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
-    return a == b
-
-
-# --- the interface ---------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("cls", BOTH, ids=ids(BOTH))
-def test_exported_with_the_librarys_defaults_and_not_elementwise(cls):
-    assert getattr(optlib, cls.__name__) is cls and cls.__name__ in optlib.__all__
-    opt = cls(make_params())
-    assert opt.hyperparameters == DEFAULTS[cls]
-    assert cls.elementwise is False
-
-
-@pytest.mark.parametrize("cls", BOTH, ids=ids(BOTH))
+@pytest.mark.parametrize("cls", KRONECKER, ids=ids(KRONECKER))
 def test_stacked_runs_are_refused_and_single_runs_work(cls):
     surface = quadratic(10.0, angle=0.5)
     with pytest.raises(ValueError, match=f"{cls.__name__} is not element-wise"):
@@ -73,92 +32,29 @@ def test_stacked_runs_are_refused_and_single_runs_work(cls):
     assert path.points.shape == (6, 2) and np.isfinite(path.points).all()
 
 
-@pytest.mark.parametrize("cls", BOTH, ids=ids(BOTH))
-def test_float32_stays_float32(cls):
-    params = make_params(dtype=np.float32)
-    opt = cls(params, **FULL[cls])
-    run(opt, 5)
-    assert all(p.dtype == np.float32 for p in params)
-    arrays = [v for s in opt.state for value in s.values()
-              for v in (value if isinstance(value, list) else [value]) if isinstance(v, np.ndarray)]
-    assert arrays and all(a.dtype == np.float32 for a in arrays)
-
-
-@pytest.mark.parametrize("cls", BOTH, ids=ids(BOTH))
-def test_gradient_may_be_the_parameter_itself(cls):
-    a, b = [np.array([[1.0, -2.0, 3.0], [0.5, 1.0, -1.0]])], [np.array([[1.0, -2.0, 3.0], [0.5, 1.0, -1.0]])]
-    opt_a, opt_b = cls(a, **FULL[cls]), cls(b, **FULL[cls])
-    for t in range(6):
-        opt_a.step(a if t % 2 else [a[0][:]])
-        opt_b.step([b[0].copy()])
-    np.testing.assert_array_equal(a[0], b[0])
-
-
-@pytest.mark.parametrize("cls", BOTH, ids=ids(BOTH))
-def test_gradients_sharing_memory_with_other_parameters(cls):
-    rng = np.random.default_rng(5)
-    base = rng.standard_normal((2, 6))
-    halves, twin = [base[:, :3], base[:, 3:]], [base[:, :3].copy(), base[:, 3:].copy()]
-    opt, reference = cls(halves, **FULL[cls]), cls(twin, **FULL[cls])
-    for _ in range(4):
-        opt.step([base[:, 3:], base[:, :3]])
-        reference.step([twin[1].copy(), twin[0].copy()])
-        for p, q in zip(halves, twin, strict=True):
-            np.testing.assert_array_equal(p, q)
-
-
-@pytest.mark.parametrize("cls", BOTH, ids=ids(BOTH))
-def test_nonfinite_gradients_propagate_silently(cls):
-    params = make_params()
-    opt = cls(params, **FULL[cls])
-    run(opt, 2)
-    grads = grad_of(params)
-    grads[0][0, 0], grads[0][0, 1], grads[1][0, 0] = np.inf, np.nan, -np.inf
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        opt.step(grads)
-        for _ in range(3):
-            with np.errstate(invalid="ignore"):
-                grads = grad_of(params)
-            opt.step(grads)
-    assert not np.isfinite(params[0]).all() and not np.isfinite(params[1]).all()
-
-
 # --- bad input ----------------------------------------------------------------------------------------
 
-def _refuses(cls, exc, match, **kwargs):
-    with pytest.raises(exc, match=match):
-        cls(make_params(), **kwargs)
+def test_shampoos_own_bad_hyperparameters_are_refused_naming_the_argument():
+    refuses(Shampoo, ValueError, r"Invalid matrix_eps value: .*\bmatrix_eps\b", matrix_eps=-1e-6)
+    for momentum in (-0.1, 1.0):
+        refuses(Shampoo, ValueError, r"Invalid momentum value: .*\bmomentum\b must lie in \[0, 1\)", momentum=momentum)
+    refuses(Shampoo, ValueError, r"Invalid preconditioning_compute_steps: 0 \(preconditioning_compute_steps "
+            r"must be >= 1\)", preconditioning_compute_steps=0)
+    refuses(Shampoo, TypeError, r"preconditioning_compute_steps must be an integer", preconditioning_compute_steps=2.0)
+    refuses(Shampoo, TypeError, r"\bweight_decouple\b", weight_decouple=1)
 
 
-@pytest.mark.parametrize("cls", BOTH, ids=ids(BOTH))
-def test_bad_hyperparameters_are_refused_naming_the_argument(cls):
-    for value in (-0.1, float("nan")):
-        _refuses(cls, ValueError, r"Invalid learning rate: .*\blr\b", lr=value)
-        _refuses(cls, ValueError, r"Invalid weight_decay value: .*\bweight_decay\b", weight_decay=value)
-    _refuses(cls, TypeError, r"\blr\b", lr="0.1")
-    _refuses(cls, TypeError, r"\bmaximize\b", maximize="yes")
-    if cls is Shampoo:
-        _refuses(cls, ValueError, r"Invalid matrix_eps value: .*\bmatrix_eps\b", matrix_eps=-1e-6)
-        for momentum in (-0.1, 1.0):
-            _refuses(cls, ValueError, r"Invalid momentum value: .*\bmomentum\b must lie in \[0, 1\)", momentum=momentum)
-        _refuses(cls, ValueError, r"Invalid preconditioning_compute_steps: 0 \(preconditioning_compute_steps "
-                 r"must be >= 1\)", preconditioning_compute_steps=0)
-        _refuses(cls, TypeError, r"preconditioning_compute_steps must be an integer", preconditioning_compute_steps=2.0)
-        _refuses(cls, TypeError, r"\bweight_decouple\b", weight_decouple=1)
-    else:
-        _refuses(cls, ValueError, r"Invalid epsilon value: .*\beps\b", eps=-1e-8)
-        _refuses(cls, ValueError, r"Invalid beta parameter at index 1: .*betas\[1\]", betas=(0.9, 1.0))
-        _refuses(cls, ValueError, r"Invalid shampoo_beta value: .*\bshampoo_beta\b", shampoo_beta=1.0)
-        _refuses(cls, TypeError, r"\bshampoo_beta\b", shampoo_beta="0.9")
-        _refuses(cls, ValueError, r"Invalid precondition_frequency: 0", precondition_frequency=0)
-        _refuses(cls, ValueError, r"Invalid max_precondition_dim: -1", max_precondition_dim=-1)
-        _refuses(cls, TypeError, r"\bprecondition_1d\b", precondition_1d=None)
-        with pytest.raises(TypeError):
-            cls(make_params(), merge_dims=True)     # the library's reshaping of conv kernels is not offered
+def test_soaps_own_bad_hyperparameters_are_refused_naming_the_argument():
+    refuses(SOAP, ValueError, r"Invalid shampoo_beta value: .*\bshampoo_beta\b", shampoo_beta=1.0)
+    refuses(SOAP, TypeError, r"\bshampoo_beta\b", shampoo_beta="0.9")
+    refuses(SOAP, ValueError, r"Invalid precondition_frequency: 0", precondition_frequency=0)
+    refuses(SOAP, ValueError, r"Invalid max_precondition_dim: -1", max_precondition_dim=-1)
+    refuses(SOAP, TypeError, r"\bprecondition_1d\b", precondition_1d=None)
+    with pytest.raises(TypeError):
+        SOAP(params_for(SOAP), merge_dims=True)     # the library's reshaping of conv kernels is not offered
 
 
-@pytest.mark.parametrize("cls", BOTH, ids=ids(BOTH))
+@pytest.mark.parametrize("cls", KRONECKER, ids=ids(KRONECKER))
 def test_params_other_than_vectors_and_matrices_are_refused(cls):
     for params, index in [([np.zeros((2, 2)), np.zeros((2, 2, 2))], 1), ([np.array(1.0)], 0),
                           ([np.zeros((0, 3))], 0), ([np.zeros(3), np.zeros(0)], 1)]:
@@ -168,74 +64,7 @@ def test_params_other_than_vectors_and_matrices_are_refused(cls):
         cls([])
 
 
-@pytest.mark.parametrize("cls", BOTH, ids=ids(BOTH))
-def test_a_refused_step_or_assignment_changes_nothing(cls):
-    params, twin = make_params(), make_params()
-    opt, reference = cls(params, **FULL[cls]), cls(twin, **FULL[cls])
-    run(opt, 3)
-    run(reference, 3)
-    before = snapshot(opt)
-    good = grad_of(params)
-    for exc, grads in [(ValueError, good[:2]), (ValueError, [good[0], good[1].T, good[2]]),
-                       (TypeError, [good[0], good[1].astype(np.float32), good[2]]), (TypeError, 1.0)]:
-        with pytest.raises(exc):
-            opt.step(grads)
-        assert snapshot(opt) == before
-    for name, value in [("lr", -1.0), ("weight_decay", float("nan")), ("lr", "fast")]:
-        with pytest.raises((ValueError, TypeError), match=name):
-            setattr(opt, name, value)
-        assert snapshot(opt) == before
-    run(opt, 4)
-    run(reference, 4)
-    for p, q in zip(params, twin, strict=True):
-        np.testing.assert_array_equal(p, q)
-
-
-@pytest.mark.parametrize("cls", BOTH, ids=ids(BOTH))
-def test_lr_zero_freezes_the_parameters(cls):
-    params = make_params()
-    opt = cls(params, **FULL[cls])
-    run(opt, 3)
-    opt.lr = 0.0
-    frozen = [p.copy() for p in params]
-    run(opt, 3)
-    for p, q in zip(params, frozen, strict=True):
-        np.testing.assert_array_equal(p, q)
-
-
 # --- checkpoints ----------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("steps", [0, 1, 7])
-@pytest.mark.parametrize("cls", BOTH, ids=ids(BOTH))
-def test_state_dict_round_trip_is_bit_identical(cls, steps):
-    uninterrupted = make_params()
-    opt = cls(uninterrupted, **FULL[cls])
-    run(opt, steps)
-    saved = pickle.dumps((opt.state_dict(), [p.copy() for p in uninterrupted]))
-    run(opt, 13)
-    state_dict, resumed = pickle.loads(saved)
-    fresh = cls(resumed)                                   # defaults: the load restores the hyperparameters
-    fresh.load_state_dict(state_dict)
-    assert fresh.hyperparameters == opt.hyperparameters and fresh.step_count == steps
-    run(fresh, 13)
-    for p, q in zip(resumed, uninterrupted, strict=True):
-        np.testing.assert_array_equal(p, q)
-    assert all(same_state(x, y) for x, y in zip(fresh.state, opt.state, strict=True))
-
-
-@pytest.mark.parametrize("cls", BOTH, ids=ids(BOTH))
-def test_state_dict_is_a_copy(cls):
-    opt = cls(make_params(), **FULL[cls])
-    run(opt, 2)
-    sd = opt.state_dict()
-    for state in sd["state"]:
-        for value in state.values():
-            for array in value if isinstance(value, list) else [value]:
-                if isinstance(array, np.ndarray):
-                    array[...] = 123.0
-    assert not any(np.any(a == 123.0) for s in opt.state for v in s.values()
-                   for a in (v if isinstance(v, list) else [v]) if isinstance(a, np.ndarray))
-
 
 def _bad_states(cls, good):
     """(description, state_dict) pairs that a load must refuse, each wrong in its second parameter."""
@@ -265,14 +94,11 @@ def _bad_states(cls, good):
     return out
 
 
-@pytest.mark.parametrize("cls", BOTH, ids=ids(BOTH))
+@pytest.mark.parametrize("cls", KRONECKER, ids=ids(KRONECKER))
 def test_a_refused_load_is_all_or_nothing_and_names_the_entry(cls):
-    opt = cls(make_params(), **FULL[cls])
-    run(opt, 2)
-    other = cls(make_params(seed=1), **dict(FULL[cls], lr=FULL[cls]["lr"] / 2))
-    run(other, 5)
+    opt, good = an_optimizer_and_another_runs_state_dict(cls)
     before = snapshot(opt)
-    for description, bad in _bad_states(cls, other.state_dict()):
+    for description, bad in _bad_states(cls, good):
         with pytest.raises((ValueError, TypeError), match=r"state_dict\['state'\]\[1\]|lr") as info:
             opt.load_state_dict(bad)
         assert snapshot(opt) == before, description
@@ -280,8 +106,8 @@ def test_a_refused_load_is_all_or_nothing_and_names_the_entry(cls):
 
 
 def test_soap_loads_a_state_saved_before_the_first_step():
-    fresh = SOAP(make_params())
-    later = SOAP(make_params())
+    fresh = SOAP(params_for(SOAP))
+    later = SOAP(params_for(SOAP))
     run(later, 4)
     later.load_state_dict(fresh.state_dict())
     assert later.step_count == 0 and all(s["Q"] is None and s["GG"] is None for s in later.state)
@@ -340,7 +166,7 @@ def test_shampoos_first_step_is_the_orthogonalised_gradient(shape):
 
 
 def test_shampoo_waits_for_its_first_inverse_root():
-    params = make_params()
+    params = params_for(Shampoo)
     start = [p.copy() for p in params]
     opt = Shampoo(params, lr=0.1, preconditioning_compute_steps=4)
     run(opt, 3)

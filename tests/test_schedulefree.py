@@ -1,6 +1,9 @@
-"""Unit tests of ScheduleFreeSGD and ScheduleFreeAdamW: hand-checkable steps, train/eval, the contract.
+"""Unit tests of ScheduleFreeSGD and ScheduleFreeAdamW: hand-checkable steps, train/eval, their own checks.
 
-The step-for-step agreement with the ``schedulefree`` package is in test_schedulefree_reference.py.
+The step-for-step agreement with the ``schedulefree`` package is in test_schedulefree_reference.py. The
+contract every optlib optimizer keeps (bad input refused and changing nothing, checkpoints bit for bit in
+either mode, float32, element-wise stacking, ...) runs for these two in test_optimizers.py, with the
+parameters and settings in tests/contract.py.
 """
 
 import pickle
@@ -8,68 +11,21 @@ import pickle
 import numpy as np
 import pytest
 
-import optlib
 from optlib import ScheduleFreeAdamW, ScheduleFreeSGD
 from optlib.surfaces import quadratic
 from optlib.trajectory import run as run_on_surface
 from optlib.trajectory import run_stochastic
-
-CLASSES = [ScheduleFreeSGD, ScheduleFreeAdamW]
-# Settings that switch on every branch: weight decay, warm-up, polynomial weights, another weight power.
-FULL = {
-    ScheduleFreeSGD: dict(lr=0.2, momentum=0.8, weight_decay=0.05, warmup_steps=3, r=1.0, weight_lr_power=1.5),
-    ScheduleFreeAdamW: dict(lr=0.05, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1, warmup_steps=3, r=1.0,
-                            weight_lr_power=1.5),
-}
-# The package's keyword defaults (schedulefree 1.4.1: SGDScheduleFree, AdamWScheduleFree; foreach aside).
-DEFAULTS = {
-    ScheduleFreeSGD: dict(lr=1.0, momentum=0.9, weight_decay=0.0, warmup_steps=0, r=0.0, weight_lr_power=2.0),
-    ScheduleFreeAdamW: dict(lr=0.0025, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, warmup_steps=0, r=0.0,
-                            weight_lr_power=2.0),
-}
-
-
-def ids(classes):
-    return [c.__name__ for c in classes]
-
-
-def make_params(seed=0, dtype=np.float64):
-    rng = np.random.default_rng(seed)
-    return [rng.standard_normal((3, 2)).astype(dtype), rng.standard_normal(4).astype(dtype)]
-
-
-def grad_of(params):
-    """Gradient of sum(p^2/2 + sin(p)), which depends on the parameters non-linearly."""
-    return [p + np.cos(p) for p in params]
-
-
-def run(opt, steps):
-    for _ in range(steps):
-        opt.step(grad_of(opt.params))
-
-
-def snapshot(opt):
-    """Everything a call may change: parameters, state, step count, hyperparameters and the mode."""
-    return pickle.dumps(([p.copy() for p in opt.params], opt.state, opt.step_count, opt.hyperparameters,
-                         opt.train_mode))
+from tests.contract import FULL, SCHEDULE_FREE, grad_of, ids, params_for, run, snapshot
 
 
 # --- the interface --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("cls", CLASSES, ids=ids(CLASSES))
-def test_exported_with_the_packages_defaults(cls):
-    assert getattr(optlib, cls.__name__) is cls and cls.__name__ in optlib.__all__
-    assert issubclass(cls, optlib.Optimizer) and cls.elementwise
-    opt = cls(make_params())
-    assert opt.hyperparameters == DEFAULTS[cls]
-    assert opt.train_mode and opt.step_count == 0
-
-
-@pytest.mark.parametrize("cls", CLASSES, ids=ids(CLASSES))
+@pytest.mark.parametrize("cls", SCHEDULE_FREE, ids=ids(SCHEDULE_FREE))
 def test_three_points_before_the_first_step_coincide(cls):
-    params = make_params()
+    params = params_for(cls)
     start = [p.copy() for p in params]
     opt = cls(params)
+    assert opt.train_mode
     for state, p in zip(opt.state, start, strict=True):
         np.testing.assert_array_equal(state["z"], p)
         np.testing.assert_array_equal(state["x"], p)
@@ -112,7 +68,7 @@ def test_adamw_first_step_is_a_sign_step_and_decay_is_taken_at_y():
     np.testing.assert_allclose(theta, expected, rtol=1e-15)
 
 
-@pytest.mark.parametrize("cls", CLASSES, ids=ids(CLASSES))
+@pytest.mark.parametrize("cls", SCHEDULE_FREE, ids=ids(SCHEDULE_FREE))
 def test_constant_rate_average_is_the_running_mean_of_z(cls):
     params = [np.random.default_rng(3).standard_normal(5)]
     opt = cls(params, lr=0.1)
@@ -160,9 +116,9 @@ def test_a_lowered_rate_keeps_the_largest_rate_in_the_weights():
 
 # --- train and eval ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("cls", CLASSES, ids=ids(CLASSES))
+@pytest.mark.parametrize("cls", SCHEDULE_FREE, ids=ids(SCHEDULE_FREE))
 def test_eval_puts_x_in_the_parameters_and_train_puts_y_back_bit_for_bit(cls):
-    params = make_params()
+    params = params_for(cls)
     opt = cls(params, **FULL[cls])
     run(opt, 6)
     y = [p.copy() for p in params]
@@ -184,9 +140,9 @@ def test_eval_puts_x_in_the_parameters_and_train_puts_y_back_bit_for_bit(cls):
         np.testing.assert_array_equal(p, b)
 
 
-@pytest.mark.parametrize("cls", CLASSES, ids=ids(CLASSES))
+@pytest.mark.parametrize("cls", SCHEDULE_FREE, ids=ids(SCHEDULE_FREE))
 def test_evaluation_params_returns_copies_of_x_and_changes_nothing(cls):
-    opt = cls(make_params(), **FULL[cls])
+    opt = cls(params_for(cls), **FULL[cls])
     run(opt, 4)
     before = snapshot(opt)
     x = opt.evaluation_params()
@@ -199,9 +155,9 @@ def test_evaluation_params_returns_copies_of_x_and_changes_nothing(cls):
         np.testing.assert_array_equal(a, p)
 
 
-@pytest.mark.parametrize("cls", CLASSES, ids=ids(CLASSES))
+@pytest.mark.parametrize("cls", SCHEDULE_FREE, ids=ids(SCHEDULE_FREE))
 def test_a_step_in_eval_mode_is_refused_and_changes_nothing(cls):
-    opt = cls(make_params(), **FULL[cls])
+    opt = cls(params_for(cls), **FULL[cls])
     run(opt, 2)
     opt.eval()
     before = snapshot(opt)
@@ -210,9 +166,9 @@ def test_a_step_in_eval_mode_is_refused_and_changes_nothing(cls):
     assert snapshot(opt) == before
 
 
-@pytest.mark.parametrize("cls", CLASSES, ids=ids(CLASSES))
+@pytest.mark.parametrize("cls", SCHEDULE_FREE, ids=ids(SCHEDULE_FREE))
 def test_switching_between_steps_leaves_the_run_unchanged(cls):
-    plain, switched = make_params(), make_params()
+    plain, switched = params_for(cls), params_for(cls)
     a, b = cls(plain, **FULL[cls]), cls(switched, **FULL[cls])
     for _ in range(10):
         a.step(grad_of(plain))
@@ -225,7 +181,7 @@ def test_switching_between_steps_leaves_the_run_unchanged(cls):
 
 # --- the runners -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("cls", CLASSES, ids=ids(CLASSES))
+@pytest.mark.parametrize("cls", SCHEDULE_FREE, ids=ids(SCHEDULE_FREE))
 def test_runs_on_a_surface_stacked_and_alone_alike(cls):
     surface = quadratic(10)
     starts = np.array([[-3.0, 2.5], [2.5, -2.5], [1.0, 1.0]])
@@ -238,9 +194,9 @@ def test_runs_on_a_surface_stacked_and_alone_alike(cls):
     assert np.all(surface.value(x) < 1e-2 * surface.value(starts))
 
 
-# --- the contract: bad input, all or nothing, checkpoints ----------------------------------------------------
+# --- their own hyperparameters and state ----------------------------------------------------------------
 
-@pytest.mark.parametrize("cls", CLASSES, ids=ids(CLASSES))
+@pytest.mark.parametrize("cls", SCHEDULE_FREE, ids=ids(SCHEDULE_FREE))
 def test_bad_hyperparameters_are_refused_naming_the_argument(cls):
     bad = [("lr", -0.1, ValueError), ("lr", float("nan"), ValueError), ("lr", "fast", TypeError),
            ("weight_decay", -1.0, ValueError), ("warmup_steps", -1, ValueError), ("warmup_steps", 2.5, TypeError),
@@ -252,8 +208,8 @@ def test_bad_hyperparameters_are_refused_naming_the_argument(cls):
         bad += [("betas", (0.9, 1.0), ValueError), ("betas", 0.9, TypeError), ("eps", -1e-8, ValueError)]
     for name, value, exc in bad:
         with pytest.raises(exc, match=rf"\b{name}\b"):
-            cls(make_params(), **{name: value})
-    opt = cls(make_params(), **FULL[cls])
+            cls(params_for(cls), **{name: value})
+    opt = cls(params_for(cls), **FULL[cls])
     run(opt, 2)
     before = snapshot(opt)
     for name, value, exc in bad:
@@ -262,55 +218,11 @@ def test_bad_hyperparameters_are_refused_naming_the_argument(cls):
         assert snapshot(opt) == before
 
 
-@pytest.mark.parametrize("cls", CLASSES, ids=ids(CLASSES))
-def test_a_refused_step_changes_nothing(cls):
-    params, twin = make_params(), make_params()
-    opt, reference = cls(params, **FULL[cls]), cls(twin, **FULL[cls])
-    run(opt, 3)
-    run(reference, 3)
-    before = snapshot(opt)
-    good = grad_of(params)
-    for exc, grads in [(ValueError, good[:1]), (ValueError, [good[0], good[1][:3]]),
-                       (TypeError, [good[0], good[1].astype(np.float32)]), (TypeError, 1.0)]:
-        with pytest.raises(exc):
-            opt.step(grads)
-        assert snapshot(opt) == before
-    run(opt, 3)
-    run(reference, 3)
-    for p, q in zip(params, twin, strict=True):
-        np.testing.assert_array_equal(p, q)
-
-
-@pytest.mark.parametrize("cls", CLASSES, ids=ids(CLASSES))
-@pytest.mark.parametrize("mode", ["train", "eval"])
-def test_state_dict_round_trip_is_bit_identical_in_either_mode(cls, mode):
-    uninterrupted = make_params()
-    opt = cls(uninterrupted, **FULL[cls])
-    run(opt, 7)
-    getattr(opt, mode)()
-    saved = pickle.dumps((opt.state_dict(), [p.copy() for p in uninterrupted]))
-    opt.train()
-    run(opt, 13)
-    opt.eval()
-
-    state_dict, resumed = pickle.loads(saved)
-    fresh = cls(resumed)                       # defaults: the load restores the hyperparameters and the mode
-    fresh.load_state_dict(state_dict)
-    assert fresh.hyperparameters == opt.hyperparameters and fresh.step_count == 7
-    assert fresh.train_mode == (mode == "train")
-    fresh.train()
-    run(fresh, 13)
-    fresh.eval()
-    for p, q in zip(resumed, uninterrupted, strict=True):
-        np.testing.assert_array_equal(p, q)
-    assert pickle.dumps(fresh.state) == pickle.dumps(opt.state)
-
-
-@pytest.mark.parametrize("cls", CLASSES, ids=ids(CLASSES))
+@pytest.mark.parametrize("cls", SCHEDULE_FREE, ids=ids(SCHEDULE_FREE))
 def test_a_refused_load_changes_nothing(cls):
-    opt = cls(make_params(), **FULL[cls])
+    opt = cls(params_for(cls), **FULL[cls])
     run(opt, 2)
-    other = cls(make_params(seed=1), **FULL[cls])
+    other = cls(params_for(cls, seed=1), **FULL[cls])
     run(other, 5)
     other.eval()
     good = other.state_dict()
@@ -345,47 +257,6 @@ def test_a_refused_load_changes_nothing(cls):
         assert snapshot(opt) == before
     opt.load_state_dict(good)
     assert not opt.train_mode and opt.step_count == 5
-
-
-@pytest.mark.parametrize("cls", CLASSES, ids=ids(CLASSES))
-def test_float32_stays_float32(cls):
-    params = make_params(dtype=np.float32)
-    opt = cls(params, **FULL[cls])
-    run(opt, 3)
-    opt.eval()
-    assert all(p.dtype == np.float32 for p in params)
-    assert all(s[k].dtype == np.float32 for s in opt.state for k in s if isinstance(s[k], np.ndarray))
-
-
-@pytest.mark.parametrize("cls", CLASSES, ids=ids(CLASSES))
-def test_the_gradient_may_be_the_parameter_itself(cls):
-    p, q = np.array([1.0, -2.0]), np.array([1.0, -2.0])
-    a, b = cls([p], **FULL[cls]), cls([q], **FULL[cls])
-    for _ in range(3):
-        a.step([p])                      # the gradient of |theta|^2 / 2, handed over as theta itself
-        b.step([q.copy()])
-    np.testing.assert_array_equal(p, q)
-
-
-@pytest.mark.parametrize("cls", CLASSES, ids=ids(CLASSES))
-def test_nonfinite_gradients_propagate_silently(cls):
-    params = [np.ones(3)]
-    opt = cls(params)
-    with np.errstate(all="raise"):   # no RuntimeWarning escapes the step
-        opt.step([np.array([np.inf, np.nan, 1.0])])
-    assert not np.isfinite(params[0][:2]).any() and np.isfinite(params[0][2])
-
-
-@pytest.mark.parametrize("cls", CLASSES, ids=ids(CLASSES))
-def test_element_wise_stacking_changes_no_run(cls):
-    a, b = make_params(seed=1)[0], make_params(seed=2)[0]
-    stacked = np.concatenate([a, b], axis=1)
-    opt_a, opt_s = cls([a], **FULL[cls]), cls([stacked], **FULL[cls])
-    for _ in range(5):
-        g = np.cos(stacked) + stacked
-        opt_a.step([g[:, :2].copy()])
-        opt_s.step([g])
-    np.testing.assert_array_equal(stacked[:, :2], a)
 
 
 # --- the chapter's three sequences (optlib.explorers.ch13_schedule_free) ---------------------------------
