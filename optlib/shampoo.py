@@ -82,7 +82,7 @@ from __future__ import annotations
 import numpy as np
 
 from .averages import lerp
-from .optimizer import Hyperparameter, Optimizer
+from .optimizer import Hyperparameter, Optimizer, _check_plain_array
 from .validation import boolean, in_half_open_unit_interval, non_negative, positive_int
 
 __all__ = ["Shampoo", "inverse_root", "check_vector_or_matrix", "checked_factor", "checked_like"]
@@ -122,6 +122,7 @@ def checked_like(entry: str, value, param: np.ndarray) -> np.ndarray | None:
     if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
         what = f"dtype {value.dtype}" if isinstance(value, np.ndarray) else type(value).__name__
         raise TypeError(f"{entry} must be a floating-point array or None, got {what}")
+    _check_plain_array(value, entry)   # not an np.matrix or a masked array, like every loaded array
     if value.shape != param.shape:
         raise ValueError(f"{entry} has shape {value.shape}, expected {param.shape}")
     return np.array(value, dtype=param.dtype, order="C")
@@ -132,6 +133,7 @@ def checked_factor(entry: str, value, size: int, dtype) -> np.ndarray:
     if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
         what = f"dtype {value.dtype}" if isinstance(value, np.ndarray) else type(value).__name__
         raise TypeError(f"{entry} must be a floating-point array, got {what}")
+    _check_plain_array(value, entry)   # not an np.matrix or a masked array, like every loaded array
     if value.shape != (size, size):
         raise ValueError(f"{entry} has shape {value.shape}, expected {(size, size)}")
     return np.array(value, dtype=dtype, order="C")

@@ -730,13 +730,11 @@ def test_f1_a_0d_parameter_steps_as_a_one_element_vector(cls, extra):
 
 
 SUBCLASSES = {"np.matrix": lambda a: np.asmatrix(a), "masked array": lambda a: np.ma.masked_array(a)}
-# not Shampoo: its load_state_dict copies a np.matrix or masked array into a plain array instead of refusing it
-REFUSE_ARRAY_SUBCLASSES = [cls for cls in ALL if cls is not Shampoo]
 
 
 @pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
 @pytest.mark.parametrize("kind", SUBCLASSES)
-@pytest.mark.parametrize("cls", REFUSE_ARRAY_SUBCLASSES, ids=ids(REFUSE_ARRAY_SUBCLASSES))
+@pytest.mark.parametrize("cls", ALL, ids=ids(ALL))
 def test_f2_matrices_and_masked_arrays_are_refused_naming_the_argument(cls, kind):
     # np.matrix's * is a matrix product (Adam stepped -0.0707 instead of -0.1, Adadelta twice), and a
     # masked array's arithmetic skips masked entries: refused wherever an array enters
