@@ -60,7 +60,7 @@ import numpy as np
 
 from .validation import finite_number, non_negative_int
 
-__all__ = ["Optimizer", "Hyperparameter", "MAX_STEP_COUNT"]
+__all__ = ["Optimizer", "Hyperparameter", "MAX_STEP_COUNT", "checked_array"]
 
 #: The largest ``step_count`` a checkpoint may hold (int64's maximum; see the module docstring).
 MAX_STEP_COUNT = 2**63 - 1
@@ -143,6 +143,20 @@ def _check_plain_array(value, where: str) -> None:
         raise TypeError(f"{where} must be a plain NumPy array, got {kind}, whose arithmetic differs from "
                         "ndarray's (np.matrix's * is a matrix product; a masked array skips masked entries); "
                         "convert it with np.asarray")
+
+
+def checked_array(entry: str, value, shape: tuple, dtype, *, or_none: bool = False) -> np.ndarray | None:
+    """A C-ordered copy, in ``dtype``, of a loaded array of the given ``shape`` (``None`` kept if ``or_none``:
+    a buffer not created yet); anything else is refused naming ``entry``."""
+    if value is None and or_none:
+        return None
+    if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+        what = f"dtype {value.dtype}" if isinstance(value, np.ndarray) else type(value).__name__
+        raise TypeError(f"{entry} must be a floating-point array{' or None' if or_none else ''}, got {what}")
+    _check_plain_array(value, entry)
+    if value.shape != shape:
+        raise ValueError(f"{entry} has shape {value.shape}, expected {shape}")
+    return np.array(value, dtype=dtype, order="C")
 
 
 def _check_writeable(params) -> None:
@@ -293,17 +307,9 @@ class Optimizer:
             value, entry = theirs[key], f"{where}[{key!r}]"
             if isinstance(kind, float):
                 state[key] = finite_number(entry, value)   # any real number (torch keeps what it is given)
-            elif value is None and kind is None:
-                state[key] = None                     # a buffer not created yet
-            else:
-                if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
-                    what = f"dtype {value.dtype}" if isinstance(value, np.ndarray) else type(value).__name__
-                    lazily = " or None" if kind is None else ""
-                    raise TypeError(f"{entry} must be a floating-point array{lazily}, got {what}")
-                _check_plain_array(value, entry)
-                if value.shape != param.shape:
-                    raise ValueError(f"{entry} has shape {value.shape}, expected {param.shape}")
-                state[key] = np.array(value, dtype=param.dtype, order="C")
+            else:   # an array shaped like the template's (a buffer not created yet: None, or like param)
+                shape = param.shape if kind is None else kind.shape
+                state[key] = checked_array(entry, value, shape, param.dtype, or_none=kind is None)
         return state
 
     def __repr__(self) -> str:

@@ -82,10 +82,10 @@ from __future__ import annotations
 import numpy as np
 
 from .averages import lerp
-from .optimizer import Hyperparameter, Optimizer, _check_plain_array
+from .optimizer import Hyperparameter, Optimizer
 from .validation import boolean, in_half_open_unit_interval, non_negative, positive_int
 
-__all__ = ["Shampoo", "inverse_root", "check_vector_or_matrix", "checked_factor", "checked_like"]
+__all__ = ["Shampoo", "inverse_root", "check_vector_or_matrix"]
 
 
 def inverse_root(matrix: np.ndarray, p: float) -> np.ndarray:
@@ -113,30 +113,6 @@ def check_vector_or_matrix(params, name: str) -> None:
                              "(1-D and 2-D arrays) only")
         if p.size == 0:
             raise ValueError(f"params[{i}] has shape {p.shape}: {name} needs at least one entry per dimension")
-
-
-def checked_like(entry: str, value, param: np.ndarray) -> np.ndarray | None:
-    """A copy of a saved buffer shaped like ``param``, or ``None`` (a buffer not created yet)."""
-    if value is None:
-        return None
-    if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
-        what = f"dtype {value.dtype}" if isinstance(value, np.ndarray) else type(value).__name__
-        raise TypeError(f"{entry} must be a floating-point array or None, got {what}")
-    _check_plain_array(value, entry)   # not an np.matrix or a masked array, like every loaded array
-    if value.shape != param.shape:
-        raise ValueError(f"{entry} has shape {value.shape}, expected {param.shape}")
-    return np.array(value, dtype=param.dtype, order="C")
-
-
-def checked_factor(entry: str, value, size: int, dtype) -> np.ndarray:
-    """A copy of a saved ``size x size`` matrix (a Kronecker factor, its root or its eigenvectors)."""
-    if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
-        what = f"dtype {value.dtype}" if isinstance(value, np.ndarray) else type(value).__name__
-        raise TypeError(f"{entry} must be a floating-point array, got {what}")
-    _check_plain_array(value, entry)   # not an np.matrix or a masked array, like every loaded array
-    if value.shape != (size, size):
-        raise ValueError(f"{entry} has shape {value.shape}, expected {(size, size)}")
-    return np.array(value, dtype=dtype, order="C")
 
 
 class Shampoo(Optimizer):
@@ -176,12 +152,6 @@ class Shampoo(Optimizer):
             state[f"pre_cond_{i}"] = self.matrix_eps * np.eye(size, dtype=param.dtype)
             state[f"inv_pre_cond_{i}"] = np.zeros((size, size), dtype=param.dtype)
         return state
-
-    def _checked_state(self, i, param, theirs):
-        where, template = self._saved_entries(i, param, theirs)
-        return {key: checked_like(f"{where}[{key!r}]", theirs[key], param) if key == "momentum_buffer"
-                else checked_factor(f"{where}[{key!r}]", theirs[key], len(template[key]), param.dtype)
-                for key in template}
 
     def _update(self, param, grad, state):
         # G_t <- -G_t (maximize)

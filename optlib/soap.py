@@ -78,8 +78,8 @@ import math
 import numpy as np
 
 from .averages import leaky_average
-from .optimizer import Hyperparameter, Optimizer
-from .shampoo import check_vector_or_matrix, checked_factor
+from .optimizer import Hyperparameter, Optimizer, checked_array
+from .shampoo import check_vector_or_matrix
 from .validation import beta_pair, boolean, in_half_open_unit_interval, non_negative, positive_int
 
 __all__ = ["SOAP", "to_eigenbasis", "from_eigenbasis", "eigenvectors", "update_eigenbasis"]
@@ -249,5 +249,5 @@ class SOAP(Optimizer):
             for key, value in (("GG", factor), ("Q", basis)):
                 size = param.shape[axis]
                 checked[key].append(None if value is None
-                                    else checked_factor(f"{where}[{key!r}][{axis}]", value, size, param.dtype))
+                                    else checked_array(f"{where}[{key!r}][{axis}]", value, (size, size), param.dtype))
         return {**moments, **checked}
