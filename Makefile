@@ -8,7 +8,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 # The website shows each explorer's kernel-free form (Bokeh, redrawn in the reader's browser from data
-# computed at build time) instead of live ipywidgets, which would be dead on a static page and can stall execution (nbclient #312).
+# computed at build time) instead of live ipywidgets, which would be dead on a static page and can stall
+# execution (nbclient #312).
 export OPTLIB_EXPLORERS = static
 
 .PHONY: book pdf test check profiles lab clean venv assignments autograde grades feedback
