@@ -20,7 +20,9 @@ The update for a gradient :math:`g_t` at :math:`\theta_{t-1}` (torch's single-te
                \frac{m_t}{\sqrt{v_t}\,/\sqrt{1-\beta_2^t} + \epsilon}
 
 with :math:`m_0 = v_0 = v^{\max}_0 = 0`. Dividing by :math:`1-\beta^t` (bias correction) undoes the
-pull towards the zero start: without it the first steps would be far too small.
+pull towards the zero start. Without it, at the default betas, the first steps would be too *long*
+(:math:`(1-\beta_1)/\sqrt{1-\beta_2} \approx 3.16` learning rates at the first step, about 6.6 at the
+twelfth): the zero start shrinks :math:`\sqrt{v_t}`, in the denominator, more than it shrinks :math:`m_t`.
 
 Defaults: ``lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
 maximize=False, decoupled_weight_decay=False``.
@@ -35,7 +37,7 @@ Conventions worth knowing:
 * ``weight_decay`` adds :math:`\lambda\theta` to the gradient, so it is divided by
   :math:`\sqrt{\hat v}` like the rest of the gradient; it is *not* AdamW's decoupled decay unless
   ``decoupled_weight_decay=True`` (which is what :class:`optlib.AdamW` is).
-* With ``eps=0`` the first step is exactly :math:`-\gamma\,\mathrm{sign}(g_1)`.
+* With ``eps=0`` the first step is :math:`-\gamma\,\mathrm{sign}(g_1)` up to a few units in the last place.
 
 References: Kingma & Ba, "Adam: A Method for Stochastic Optimization" (ICLR 2015);
 Reddi, Kale & Kumar, "On the Convergence of Adam and Beyond" (ICLR 2018) for AMSGrad.

@@ -25,9 +25,12 @@ finite differences (:mod:`optlib.gradcheck`).
 **Copies.** Parameters may carry a leading axis of ``k`` independent copies of the model (one per
 seed), with a batch ``X`` of shape ``(k, B, d)`` (each copy its own samples) or ``(B, d)`` (shared):
 one NumPy call then trains all ``k`` at once. ``loss`` is the mean over copies, and each copy's
-gradient is the gradient of *its own* mean loss. Every optimizer in optlib updates each array
-coordinate by coordinate, so stepping the stacked arrays is exactly ``k`` separate runs
-(:func:`train` relies on this; the tests check it).
+gradient is the gradient of *its own* mean loss. An element-wise optimizer (every one in optlib but
+Muon, Shampoo and SOAP, which :func:`train` refuses to stack) updates each array coordinate by
+coordinate, so stepping the stacked arrays is ``k`` separate runs in exact arithmetic (:func:`train`
+relies on this; the tests check it where the dynamics are stable). In floating point the last bits can
+differ, which is harmless where the dynamics are stable and decisive near an optimizer's edge
+(chapter "Choosing an optimizer", "The last bit").
 
 >>> import numpy as np
 >>> model = MLP(4, 8, 3)
@@ -256,8 +259,8 @@ def train(model: _Model, optimizer: type, data: Dataset, lr, epochs: int, batch_
 
     ``lr`` may be a sequence of learning rates: then every (lr, seed) pair is trained at once, one
     optimizer per learning rate acting on its slice of the stacked parameters, and a list of
-    histories (one per lr) is returned. The results are those of separate runs; only the NumPy calls
-    are shared (small matrices: one call on many copies costs little more than one call on one).
+    histories (one per lr) is returned. The results are those of separate runs in exact arithmetic (to the
+    last bits in floating point, see the module docstring); only the NumPy calls are shared (small matrices: one call on many copies costs little more than one call on one).
 
     All copies of all parameters are stacked into one array per learning rate, so the optimizer must
     act element-wise (Muon, which orthogonalises whole matrices, is refused).
@@ -277,7 +280,7 @@ def train(model: _Model, optimizer: type, data: Dataset, lr, epochs: int, batch_
     inits = [np.stack(arrays) for arrays in zip(*(model.init(rng) for rng in rngs), strict=True)]
     copies = k * n_lrs
     # All parameters of copy j live in row j of one flat array, and the model's arrays are views into
-    # it: each optimizer then makes one update per step (the optimizers act coordinate by coordinate,
+    # it: each optimizer then makes one update per step (an element-wise optimizer acts coordinate by coordinate,
     # so how coordinates are grouped into arrays changes nothing but the bookkeeping).
     flat = np.concatenate([np.concatenate([p.reshape(k, -1) for p in inits], axis=1)] * n_lrs)
     bounds = np.cumsum([0] + [p[0].size for p in inits])

@@ -27,7 +27,7 @@ decoupled_weight_decay=False, maximize=False``.
 Conventions worth knowing:
 
 * The moving average :math:`m_t` uses the constant :math:`\beta_1`; only the step's weights use the
-  schedule :math:`\mu_t` (as in torch and in Dozat's Algorithm 2).
+  schedule :math:`\mu_t` (as in torch and Keras).
 * ``momentum_decay`` is :math:`\psi` in :math:`0.96^{t\psi}` (Dozat suggests 0.004); with
   ``momentum_decay=0`` the schedule is constant at :math:`\beta_1/2`, *not* :math:`\beta_1`.
 * :math:`\Pi_t` is kept in the state as ``mu_product`` (a float), as torch does, so a change of

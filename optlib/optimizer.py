@@ -47,7 +47,7 @@ it, and far below float's limit (about 1.8e308) the formulas that use ``t`` (``b
 ``(t - 1) * lr_decay``) cannot overflow.
 
 ``elementwise`` says whether the update of every entry depends only on that entry's gradient and
-state (True for every optimizer here but Muon, which orthogonalises whole matrices). Runners that
+state (True for every optimizer here but Muon, Shampoo and SOAP, which couple the entries of a matrix). Runners that
 stack independent runs into one array rely on it.
 """
 

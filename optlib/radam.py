@@ -1,9 +1,10 @@
 r"""RAdam (rectified Adam), with torch.optim.RAdam's signature, defaults and update.
 
 In its first steps Adam's second moment :math:`\hat v_t` averages only a few squared gradients, so
-its adaptive step size has a huge variance; that is why Adam needs a warm-up. Liu et al. estimate the
+its adaptive step size has a huge variance; Liu et al. argue that this is why Adam needs a warm-up. They estimate the
 length :math:`\rho_t` of the simple moving average that the exponential one resembles. While
-:math:`\rho_t \le 5` the variance is not even finite and RAdam takes a plain momentum (SGD) step;
+:math:`\rho_t \le 5` (torch's threshold; the variance is infinite only while :math:`\rho_t \le 4`, the paper's)
+RAdam takes a plain momentum (SGD) step;
 afterwards it takes Adam's step multiplied by a rectification :math:`r_t \le 1` that undoes the
 excess variance, rising to 1 as :math:`t \to \infty`.
 

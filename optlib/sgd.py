@@ -20,16 +20,17 @@ Conventions worth knowing:
 
 * torch's momentum buffer accumulates *gradients* and the learning rate multiplies it afterwards
   (:math:`b \leftarrow \beta b + g;\ \theta \leftarrow \theta - \gamma b`). Sutskever et al. (2013)
-  accumulate *steps* (:math:`v \leftarrow \beta v + \gamma g;\ \theta \leftarrow \theta - v`). The two give
-  identical iterates while the learning rate is constant (:math:`v = \gamma b`); they differ once a
+  accumulate *steps* (:math:`v \leftarrow \beta v - \gamma g;\ \theta \leftarrow \theta + v`). The two give
+  identical iterates while the learning rate is constant (:math:`v = -\gamma b`); they differ once a
   schedule changes :math:`\gamma`.
-* The buffer starts at the first gradient, not at zero, so the first step is a plain GD step.
+* The buffer starts at the first gradient, not at zero, so the first heavy-ball step is a plain GD
+  step (with ``nesterov=True`` it is :math:`1+\beta` times one: :math:`g_1 + \beta b_1 = (1+\beta) g_1`).
 * ``weight_decay`` is an L2 penalty added to the gradient, not decoupled decay (see AdamW).
 
 Defaults: ``lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False``.
 
 References: Robbins & Monro (1951); Polyak (1964) for momentum; Sutskever et al. (2013) for the
-Nesterov form used here.
+look-ahead form of Nesterov momentum, of which torch's is a change of variables.
 """
 
 from __future__ import annotations

@@ -15,10 +15,12 @@
                           rng=np.random.default_rng(0), lr=0.1)
 
 **Stacked runs.** A batch of starts (shape ``(n, 2)`` for ``run``, ``(k, *param_shape)`` for
-``run_stochastic``) runs as one optimizer over one stacked array, which is exactly ``n`` separate runs
-only for an optimizer that acts element-wise (its class attribute ``elementwise`` is True). The runners
-refuse a stacked run of any other optimizer (Muon orthogonalises the whole matrix, so stacked starts
-would change each other's paths).
+``run_stochastic``) runs as one optimizer over one stacked array, which equals ``n`` separate runs in
+exact arithmetic only for an optimizer that acts element-wise (its class attribute ``elementwise`` is True). The runners
+refuse a stacked run of any other optimizer (Muon, Shampoo and SOAP couple a matrix's entries, so stacked
+starts would change each other's paths). In floating point a stacked run can differ from separate runs in
+the last bits (NumPy may group the sums differently): harmless where the dynamics are stable, decisive
+near an optimizer's edge of stability (chapter "Choosing an optimizer", "The last bit").
 
 **Divergence** (:func:`has_diverged`, the one rule of optlib, also used by :func:`optlib.models.train`):
 a loss that is non-finite or above ``divergence_threshold`` (default :data:`DIVERGENCE_THRESHOLD`,
@@ -117,8 +119,8 @@ def refuse_coupled_runs(optimizer, count: int, stacked: str = "runs") -> None:
     """The one check of optlib's runners: refuse to stack ``count > 1`` independent ``stacked`` (runs, or a
     model's arrays) into one array for an optimizer that is not element-wise.
 
-    Stacking is exact only when the update treats every coordinate on its own (class attribute
-    ``elementwise``, True for every optimizer of optlib but Muon). ``optimizer`` is a class or an instance
+    Stacking is exact (in exact arithmetic) only when the update treats every coordinate on its own (class
+    attribute ``elementwise``, True for every optimizer of optlib but Muon, Shampoo and SOAP). ``optimizer`` is a class or an instance
     (the runners check both: a callable that is not a class shows its flag only once it has made the
     optimizer). A refused call has changed nothing.
     """

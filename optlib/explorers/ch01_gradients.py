@@ -30,8 +30,12 @@ def gradient_explorer() -> Explorer:
         along = surf.value(theta + s[:, None] * direction)
         # Where the loss along -∇f has fallen by less than half of what the linear model promises.
         short = np.flatnonzero((s > 0) & (value - along < 0.5 * s * norm))
-        where = (f"the loss falls by less than half the linear model's promise from s = {s[short[0]]:.2g}"
-                 if len(short) else "the loss falls by at least half the linear model's promise all along")
+        if norm == 0:
+            where = "a stationary point (∇f = 0): no descent direction, and no linear model's promise to test"
+        elif len(short):
+            where = f"the loss falls by less than half the linear model's promise from s = {s[short[0]]:.2g}"
+        else:
+            where = "the loss falls by at least half the linear model's promise all along"
         return {
             "title": (f"{describe(surf.name)}, θ = ({point_x:g}, {point_y:g}): |∇f| = {norm:.3g}; "
                       f"{where}").replace("-", "−"),

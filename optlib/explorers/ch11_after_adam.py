@@ -77,12 +77,12 @@ def newton_schulz_explorer():
         k = int(round(ns_steps))
         y, after = curves(k, coefficients)
         return {"title": f"after {k} iterations of the {coefficients} polynomial, the singular values lie in "
-                         f"[{after.min():.2g}, {after.max():.2g}] (shaded: [0.68, 1.21])",
+                         f"[{after.min():.2g}, {after.max():.2g}] (shaded: [0.68, 1.20])",
                 "mapped": Series(x, y, f"x after {k} iterations"),
                 "before": Series(index, before, "before (normalised)"),
                 "after": Series(index, after, f"after {k} iterations")}
 
-    band = ((0.68, 1.21, color("Muon")),)
+    band = ((0.68, 1.20, color("Muon")),)
     panels = [
         Panel((Line("mapped", "#333333"),), xlabel="singular value / Frobenius norm",
               ylabel="after the iterations", xlog=True, ylim=(0, 1.5), hspans=band, hlines=((1.0, "#444444"),)),
