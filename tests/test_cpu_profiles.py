@@ -32,7 +32,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
 
-#: Environment variables of each emulated CPU (README, "Running a chapter as another CPU would"). "native" clears them: this machine as it is.
+#: Environment variables of each emulated CPU (README, "Running a chapter as another CPU would"). "native"
+#: clears them: this machine as it is.
 PROFILES = {
     "native": {},
     "old-x86": {"OPENBLAS_CORETYPE": "Prescott", "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR"},
