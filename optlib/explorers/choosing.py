@@ -8,6 +8,8 @@ and the title says which was used. The chapter computes its study and passes the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from ..models import Sweep
@@ -19,12 +21,17 @@ __all__ = ["choosing_explorer"]
 
 
 @explorer_factory
-def choosing_explorer(sweep: Sweep, optimizer: str = "SGD", reference: str = "Adam"):
+def choosing_explorer(sweep: Sweep, optimizer: str = "SGD", reference: str = "Adam",
+                      start: Mapping[str, float] | None = None):
     """Training loss and test accuracy of ``optimizer`` at a chosen learning rate, against ``reference``.
 
     ``sweep`` is the chapter's study (every optimizer at every learning rate of a geometric grid,
-    several seeds each). Both start at their tuned learning rates (lowest mean final training loss).
-    The right panel is the learning-rate sensitivity of both, with the chosen rates marked.
+    several seeds each). ``start`` maps an optimizer's name to the learning rate its slider starts at
+    (snapped to the grid); the chapter passes the rates its protocol tuned on its tuning seeds. An
+    optimizer that ``start`` does not name starts at the rate with the lowest mean final training loss
+    over *all* the sweep's seeds (:meth:`~optlib.models.Sweep.best_index`), which need not be the rate
+    tuned on a subset of them. The right panel is the learning-rate sensitivity of both, with the chosen
+    rates marked.
     """
     if not isinstance(sweep, Sweep):
         raise TypeError(f"sweep must be an optlib.models.Sweep (the chapter's study), got {type(sweep).__name__}")
@@ -36,6 +43,12 @@ def choosing_explorer(sweep: Sweep, optimizer: str = "SGD", reference: str = "Ad
     for name in (optimizer, reference):
         if name not in names:
             raise ValueError(f"{name!r} is not in the sweep; it has {names}")
+    start = dict(start or {})
+    for name, lr in start.items():
+        if name not in names:
+            raise ValueError(f"start names {name!r}, which is not in the sweep; it has {names}")
+        if not (np.isfinite(lr) and lr > 0):
+            raise ValueError(f"start: the learning rate of {name!r} must be positive and finite, got {lr!r}")
     log_lrs = np.log(lrs)
     ceiling = 10.0
     final_mean = {name: seed_band(sweep.final(name).T, statistic="mean")[0] for name in names}
@@ -45,6 +58,9 @@ def choosing_explorer(sweep: Sweep, optimizer: str = "SGD", reference: str = "Ad
 
     def snap(lr: float) -> int:
         return int(np.argmin(np.abs(log_lrs - np.log(lr))))
+
+    def starting_lr(name: str) -> float:
+        return float(lrs[snap(start[name])] if name in start else lrs[sweep.best_index(name)])
 
     def compute(optimizer, lr, reference, reference_lr):
         out = {"title": f"{optimizer} against {reference}: mean and range over {n_seeds} seeds "
@@ -83,10 +99,10 @@ def choosing_explorer(sweep: Sweep, optimizer: str = "SGD", reference: str = "Ad
     ]
     controls = [
         Choice("optimizer", names, optimizer, label="optimizer"),
-        Slider("lr", float(lrs[0]), float(lrs[-1]), float(lrs[sweep.best_index(optimizer)]), log=True,
+        Slider("lr", float(lrs[0]), float(lrs[-1]), starting_lr(optimizer), log=True,
                label="its learning rate η", grid=[float(v) for v in lrs]),
         Choice("reference", names, reference, label="against"),
-        Slider("reference_lr", float(lrs[0]), float(lrs[-1]), float(lrs[sweep.best_index(reference)]),
-               log=True, label="reference's learning rate η", grid=[float(v) for v in lrs]),
+        Slider("reference_lr", float(lrs[0]), float(lrs[-1]), starting_lr(reference), log=True,
+               label="reference's learning rate η", grid=[float(v) for v in lrs]),
     ]
     return Explorer(compute, controls, panels, figsize=(10.0, 3.4))
