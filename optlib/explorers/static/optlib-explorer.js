@@ -83,10 +83,18 @@
   }
 
   // --- Bokeh --------------------------------------------------------------------------------------
+  // Bokeh's get_model_by_name scans every model of the document at each call, and a redraw looks up
+  // dozens of names: a model once found is kept (the documents' models do not change after loading).
+  const models = new Map();   // name -> model
   function findModel(name) {
+    const known = models.get(name);
+    if (known) return known;
     for (const doc of (window.Bokeh && Bokeh.documents) || []) {
       const model = doc.get_model_by_name(name);
-      if (model) return model;
+      if (model) {
+        models.set(name, model);
+        return model;
+      }
     }
     return null;
   }
@@ -234,6 +242,16 @@
 
     const shown = {};   // what each source holds now: only sources whose data change are touched
     let drawn = null;
+    // A line's renderers (its line, markers or band), looked up once they exist.
+    const renderers = new Map();   // slot key -> renderers
+    function renderersOf(key) {
+      if (renderers.has(key)) return renderers.get(key);
+      const found = [":line", ":markers", ":band"].map((suffix) => findModel(`${uid}:${key}${suffix}`))
+        .filter((renderer) => renderer !== null);
+      if (found.length) renderers.set(key, found);
+      return found;
+    }
+
     function render() {
       const setting = chosen();
       const key = setting.join();
@@ -294,9 +312,7 @@
         findModel(`${uid}:${slot.key}`).data = data;
         if (colorIndex >= 0) {
           const colour = text(pack, colorIndex);
-          for (const suffix of [":line", ":markers", ":band"]) {
-            const renderer = findModel(`${uid}:${slot.key}${suffix}`);
-            if (renderer === null) continue;
+          for (const renderer of renderersOf(slot.key)) {
             for (const prop of ["line_color", "fill_color"]) {
               if (prop in renderer.glyph.properties && renderer.glyph[prop] !== colour) renderer.glyph[prop] = colour;
             }
