@@ -26,11 +26,12 @@ def choosing_explorer(sweep: Sweep, optimizer: str = "SGD", reference: str = "Ad
     """Training loss and test accuracy of ``optimizer`` at a chosen learning rate, against ``reference``.
 
     ``sweep`` is the chapter's study (every optimizer at every learning rate of a geometric grid,
-    several seeds each). ``start`` maps an optimizer's name to the learning rate its slider starts at
-    (snapped to the grid); the chapter passes the rates its protocol tuned on its tuning seeds. An
-    optimizer that ``start`` does not name starts at the rate with the lowest mean final training loss
-    over *all* the sweep's seeds (:meth:`~optlib.models.Sweep.best_index`), which need not be the rate
-    tuned on a subset of them. The right panel is the learning-rate sensitivity of both, with the chosen
+    several seeds each). ``start`` maps optimizer names to learning rates (snapped to the grid): the two
+    sliders start at the entries for ``optimizer`` and ``reference`` (choosing another optimizer in the
+    widget does not move them); the chapter passes the rates its protocol tuned on its tuning seeds. If
+    ``start`` does not name ``optimizer`` (or ``reference``), its slider starts at the rate with the lowest
+    mean final training loss over *all* the sweep's seeds (:meth:`~optlib.models.Sweep.best_index`), which
+    need not be the rate tuned on a subset of them. The right panel is the learning-rate sensitivity of both, with the chosen
     rates marked.
     """
     if not isinstance(sweep, Sweep):
