@@ -538,11 +538,12 @@ def test_chapter_in_jupyterlab(chapter, lab, browser, lab_report):
         page.goto(f"{lab.url}lab/tree/{chapter}?reset&token={lab.token}")
         page.wait_for_selector(".jp-Notebook .jp-MarkdownCell", timeout=60_000)
         page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
+        assert page.locator(".jp-NotebookPanel").count() == 1, "another notebook is open too"
+        # Run only once the kernel is up: "Run All Cells" before it fails with "Session has no kernel" and runs
+        # nothing (chapter 10, opened right after chapter 9's kernel was shut down).
+        page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for(timeout=START_TIMEOUT * 1000)
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).first.click()
-        assert page.locator(".jp-NotebookPanel").count() == 1, "another notebook is open too"
-        # Run only once the kernel is up ("Session has no kernel" otherwise, on a busy machine).
-        page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for(timeout=START_TIMEOUT * 1000)
         prompts = wait_until_run(page, RUN_TIMEOUT)
         page.wait_for_timeout(500)  # widget views render after the kernel's messages
 
