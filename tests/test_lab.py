@@ -50,8 +50,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SCREENSHOTS = ROOT / "_build" / "screenshots" / "lab"
 START_TIMEOUT = 120  # seconds for the server to answer
-# Seconds for one chapter's cells to run: a hang detector, not a speed test. Chapter 10's whole test took 172 s on
-# an idle 2-core machine and failed at 240 s while two other chapter runs shared the machine.
+# Seconds for one chapter's cells to run: a hang detector, not a speed test (chapter 10's whole test took 159-185 s
+# on an idle 2-core machine, 240 s would leave it little room on a slower one).
 RUN_TIMEOUT = 420
 
 
