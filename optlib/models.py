@@ -260,10 +260,11 @@ def train(model: _Model, optimizer: type, data: Dataset, lr, epochs: int, batch_
     ``lr`` may be a sequence of learning rates: then every (lr, seed) pair is trained at once, one
     optimizer per learning rate acting on its slice of the stacked parameters, and a list of
     histories (one per lr) is returned. The results are those of separate runs in exact arithmetic (to the
-    last bits in floating point, see the module docstring); only the NumPy calls are shared (small matrices: one call on many copies costs little more than one call on one).
+    last bits in floating point, see the module docstring); only the NumPy calls are shared (small
+    matrices: one call on many copies costs little more than one call on one).
 
     All copies of all parameters are stacked into one array per learning rate, so the optimizer must
-    act element-wise (Muon, which orthogonalises whole matrices, is refused).
+    act element-wise (Muon, Shampoo and SOAP, which couple a matrix's entries, are refused).
     """
     seeds = tuple(non_negative_int("seeds", s) for s in seeds)
     if not seeds:

@@ -120,9 +120,9 @@ def refuse_coupled_runs(optimizer, count: int, stacked: str = "runs") -> None:
     model's arrays) into one array for an optimizer that is not element-wise.
 
     Stacking is exact (in exact arithmetic) only when the update treats every coordinate on its own (class
-    attribute ``elementwise``, True for every optimizer of optlib but Muon, Shampoo and SOAP). ``optimizer`` is a class or an instance
-    (the runners check both: a callable that is not a class shows its flag only once it has made the
-    optimizer). A refused call has changed nothing.
+    attribute ``elementwise``, True for every optimizer of optlib but Muon, Shampoo and SOAP). ``optimizer``
+    is a class or an instance (the runners check both: a callable that is not a class shows its flag only
+    once it has made the optimizer). A refused call has changed nothing.
     """
     if count > 1 and not getattr(optimizer, "elementwise", True):
         name = optimizer.__name__ if isinstance(optimizer, type) else type(optimizer).__name__

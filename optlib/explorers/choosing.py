@@ -31,8 +31,8 @@ def choosing_explorer(sweep: Sweep, optimizer: str = "SGD", reference: str = "Ad
     widget does not move them); the chapter passes the rates its protocol tuned on its tuning seeds. If
     ``start`` does not name ``optimizer`` (or ``reference``), its slider starts at the rate with the lowest
     mean final training loss over *all* the sweep's seeds (:meth:`~optlib.models.Sweep.best_index`), which
-    need not be the rate tuned on a subset of them. The right panel is the learning-rate sensitivity of both, with the chosen
-    rates marked.
+    need not be the rate tuned on a subset of them. The right panel is the learning-rate sensitivity of
+    both, with the chosen rates marked.
     """
     if not isinstance(sweep, Sweep):
         raise TypeError(f"sweep must be an optlib.models.Sweep (the chapter's study), got {type(sweep).__name__}")
