@@ -484,7 +484,7 @@
   //   room an axis takes (rounded up to AXIS_STEP pixels) only grows: the frame stays put while the reader
   //   drags (no jitter), and the plot is laid out again only when the labels need more room.
   const AXIS_STEP = 8;
-  function skipBokehStyleLookups() {
+  function spareBokehStyleWork() {
     try {
       const glyphs = Bokeh.require("models/renderers/glyph_renderer").GlyphRendererView.prototype;
       const place = glyphs.update_position;
@@ -545,13 +545,13 @@
         });
       }
     } catch (error) {
-      // Another BokehJS: it keeps its own lookups, and the explorers work as before, only slower.
+      // Another BokehJS: it keeps its own style work, and the explorers work as before, only slower.
     }
   }
 
   function startAll() {
     document.documentElement.classList.add("optlib-js");
-    if (window.Bokeh && Bokeh.require) skipBokehStyleLookups();
+    if (window.Bokeh && Bokeh.require) spareBokehStyleWork();
     for (const root of document.querySelectorAll(".optlib-explorer")) {
       start(root).catch((error) => console.error("optlib explorer", root.id, error));
     }
