@@ -13,6 +13,7 @@ For each chapter page with an explorer (``optlib.explorers.CHAPTER_EXPLORERS``) 
 * every control has an accessible name (its ``<label>``), is at least 24 x 24 CSS pixels, is reached by focus
   and moved by the keyboard (arrows; the space bar for a checkbox), and moving it changes what is drawn;
 * dragging its first slider with the mouse across every value draws every value the thumb passes;
+* the five changes ``optlib-explorer.js`` makes to BokehJS 3.9 (``BOKEH_SPARES``) all apply;
 * the median time from input event to the last canvas drawing call of the redraw is measured and
   reported (timing is asserted by no test: ``benchmarks/explorer_latency.py --site`` prints it against
   a reference timed in the same run);
@@ -46,6 +47,9 @@ REDRAW_MS: dict = {}
 RTOL = 1e-9
 MIN_TARGET_PX = 24
 CHAPTERS = sorted({chapter for chapter, _ in CHAPTER_EXPLORERS.values()})
+#: What optlib-explorer.js changes in BokehJS 3.9 to redraw within a frame (its comments): all must apply to the
+#: BokehJS the site ships, or the redraw is silently slower.
+BOKEH_SPARES = {"unchanged-sheets", "lines-placed-after-frame", "axis-room", "no-css-visuals", "font-size-once"}
 
 
 def independent(name: str, params: dict) -> dict:
@@ -294,6 +298,10 @@ def test_explorers_on_the_page(chapter, browser_context, site_url, explorers):  
         infos = explorers_on(page)
         expected_names = sorted(n for n, (c, _) in CHAPTER_EXPLORERS.items() if c == chapter)
         assert sorted(i["name"] for i in infos) == expected_names, f"{chapter}: explorers {infos}"
+        spared = set(page.evaluate("() => (document.documentElement.dataset.optlibBokehSpared || '').split(' ')"))
+        if spared - {""} != BOKEH_SPARES:
+            problems.append(f"BokehJS style work spared: {sorted(spared - {''})}, not all of {sorted(BOKEH_SPARES)} "
+                            "(another BokehJS? see optlib-explorer.js)")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         for info in infos:
             name, uid = info["name"], info["id"]

@@ -466,87 +466,111 @@
 
   // Style work of BokehJS 3.9 that cost a redraw more than the drawing (Chromium's profiler and trace, chapter
   // 14's explorer: 4.3 of 13 ms of Bokeh's paint, then 3.2 of 8.7; chapter 1's: 6.8 of 25 ms), spared here:
-  // * Every renderer rewrites its element's position stylesheet at every paint, most often with the same
-  //   text; each rewrite makes the browser recompute the page's styles at the next text Bokeh draws (setting
-  //   a canvas's font reads styles), about 1 ms each. A sheet is rewritten only when its text changes.
-  // * A page's CSS may restyle Bokeh's plots through custom properties (--bk-text-color and the like): every
-  //   visual property Bokeh reads while painting (each tick label's colour, font, alignment) first asks
-  //   getComputedStyle for one. The book sets none (nor does Bokeh's own CSS), so the answer is always ""
-  //   and the model's value is used.
-  // * Each plot reads its font size (13px, fixed by Bokeh's stylesheet) from getComputedStyle at every
-  //   paint, which makes the browser recompute the page's styles once per plot: read once per plot.
-  // * Each line's renderer has an element of its own, empty and transparent to the pointer, which Bokeh
-  //   moves to the line's bounding box at every paint: again a rewritten stylesheet and a recomputation of
-  //   styles per line, in the middle of the paint. These elements are moved after the frame, all at once.
-  // * An axis measures its tick labels at every paint, and when their width changes (axes that follow the
-  //   data: "0.5" then "200") the whole plot is laid out again, its elements moved and the page's styles
-  //   recomputed (chapter 1: 4 ms of a move). The measure is kept while the axis's range stays, and the
-  //   room an axis takes (rounded up to AXIS_STEP pixels) only grows: the frame stays put while the reader
-  //   drags (no jitter), and the plot is laid out again only when the labels need more room.
+  // * unchanged-sheets: every renderer rewrites its element's position stylesheet at every paint, most often
+  //   with the same text; each rewrite makes the browser recompute the page's styles at the next text Bokeh
+  //   draws (setting a canvas's font reads styles), about 1 ms each. A sheet is rewritten only when its text
+  //   changes.
+  // * lines-placed-after-frame: each line's renderer has an element of its own, empty and transparent to the
+  //   pointer, which Bokeh moves to the line's bounding box at every paint: again a rewritten stylesheet and
+  //   a recomputation of styles per line, in the middle of the paint. These elements are moved after the
+  //   frame, all at once.
+  // * axis-room: an axis measures its tick labels at every paint, and when their width changes (axes that
+  //   follow the data: "0.5" then "200") the whole plot is laid out again, its elements moved and the page's
+  //   styles recomputed (chapter 1: 4 ms of a move). The measure is kept while the axis's range stays, and
+  //   the room an axis takes (rounded up to AXIS_STEP pixels) only grows: the frame stays put while the
+  //   reader drags (no jitter), and the plot is laid out again only when the labels need more room.
+  // * no-css-visuals: a page's CSS may restyle Bokeh's plots through custom properties (--bk-text-color and
+  //   the like): every visual property Bokeh reads while painting (each tick label's colour, font,
+  //   alignment) first asks getComputedStyle for one. The book sets none (nor does Bokeh's own CSS), so the
+  //   answer is always "" and the model's value is used.
+  // * font-size-once: each plot reads its font size (13px, fixed by Bokeh's stylesheet) from
+  //   getComputedStyle at every paint, which makes the browser recompute the page's styles once per plot:
+  //   read once per plot.
   const AXIS_STEP = 8;
-  function spareBokehStyleWork() {
-    try {
+  // Each spare changes one prototype of BokehJS 3.9 (the version requirements.txt pins) and returns true once
+  // applied; the names of those applied are on <html data-optlib-bokeh-spared>, which the site's tests read.
+  // Another BokehJS may lack what a spare changes: that spare is skipped and the explorers work, only slower.
+  const SPARES = {
+    "unchanged-sheets": () => {
+      const sheet = Bokeh.require("core/dom").InlineStyleSheet.prototype;
+      const rewrite = sheet._update;
+      if (typeof rewrite !== "function") return false;
+      sheet._update = function (css) {
+        if (this.el.textContent !== css) rewrite.call(this, css);
+      };
+      return true;
+    },
+    "lines-placed-after-frame": () => {
       const glyphs = Bokeh.require("models/renderers/glyph_renderer").GlyphRendererView.prototype;
       const place = glyphs.update_position;
+      if (typeof place !== "function") return false;
       const unplaced = new Set();
-      if (typeof place === "function") {
-        glyphs.update_position = function () {
-          if (!unplaced.size) {
-            setTimeout(() => {
-              const views = [...unplaced];
-              unplaced.clear();
-              for (const view of views) place.call(view);
-            }, 0);
-          }
-          unplaced.add(this);
-        };
-      }
+      glyphs.update_position = function () {
+        if (!unplaced.size) {
+          setTimeout(() => {
+            const views = [...unplaced];
+            unplaced.clear();
+            for (const view of views) place.call(view);
+          }, 0);
+        }
+        unplaced.add(this);
+      };
+      return true;
+    },
+    "axis-room": () => {
       const axis = Bokeh.require("models/axes/axis").AxisView.prototype;
       const extents = Object.getOwnPropertyDescriptor(axis, "extents");
       const depth = axis.get_size;
-      if (extents && extents.get && typeof depth === "function") {
-        Object.defineProperty(axis, "extents", {
-          configurable: true,
-          get() {
-            const [range] = this.ranges;
-            const key = `${range.start} ${range.end}`;
-            if (this.optlibExtentsKey !== key) {
-              this.optlibExtents = extents.get.call(this);
-              this.optlibExtentsKey = key;
-            }
-            return this.optlibExtents;
-          },
-        });
-        axis.get_size = function () {
-          const size = depth.call(this);
-          if (size.height === 0) return size;
-          this.optlibDepth = Math.max(this.optlibDepth || 0, Math.ceil(size.height / AXIS_STEP) * AXIS_STEP);
-          return { width: size.width, height: this.optlibDepth };
-        };
-      }
-      const sheet = Bokeh.require("core/dom").InlineStyleSheet.prototype;
-      const rewrite = sheet._update;
-      if (typeof rewrite === "function") {
-        sheet._update = function (css) {
-          if (this.el.textContent !== css) rewrite.call(this, css);
-        };
-      }
+      if (!(extents && extents.get && typeof depth === "function")) return false;
+      Object.defineProperty(axis, "extents", {
+        configurable: true,
+        get() {
+          const [range] = this.ranges;
+          const key = `${range.start} ${range.end}`;
+          if (this.optlibExtentsKey !== key) {
+            this.optlibExtents = extents.get.call(this);
+            this.optlibExtentsKey = key;
+          }
+          return this.optlibExtents;
+        },
+      });
+      axis.get_size = function () {
+        const size = depth.call(this);
+        if (size.height === 0) return size;
+        this.optlibDepth = Math.max(this.optlibDepth || 0, Math.ceil(size.height / AXIS_STEP) * AXIS_STEP);
+        return { width: size.width, height: this.optlibDepth };
+      };
+      return true;
+    },
+    "no-css-visuals": () => {
       const visual = Bokeh.require("core/visuals/visual").VisualProperties.prototype;
-      if (typeof visual._get_css_value === "function") visual._get_css_value = () => "";
+      if (typeof visual._get_css_value !== "function") return false;
+      visual._get_css_value = () => "";
+      return true;
+    },
+    "font-size-once": () => {
       const plot = Bokeh.require("models/plots/plot_canvas").PlotView.prototype;
       const fontSize = Object.getOwnPropertyDescriptor(plot, "base_font_size");
-      if (fontSize && fontSize.get) {
-        Object.defineProperty(plot, "base_font_size", {
-          configurable: true,
-          get() {
-            if (this.optlibFontSize === undefined) this.optlibFontSize = fontSize.get.call(this);
-            return this.optlibFontSize;
-          },
-        });
+      if (!(fontSize && fontSize.get)) return false;
+      Object.defineProperty(plot, "base_font_size", {
+        configurable: true,
+        get() {
+          if (this.optlibFontSize === undefined) this.optlibFontSize = fontSize.get.call(this);
+          return this.optlibFontSize;
+        },
+      });
+      return true;
+    },
+  };
+  function spareBokehStyleWork() {
+    const applied = Object.keys(SPARES).filter((name) => {
+      try {
+        return SPARES[name]();
+      } catch (error) {
+        return false;   // a module this BokehJS does not have
       }
-    } catch (error) {
-      // Another BokehJS: it keeps its own style work, and the explorers work as before, only slower.
-    }
+    });
+    document.documentElement.dataset.optlibBokehSpared = applied.join(" ");
   }
 
   function startAll() {
